@@ -1,0 +1,8 @@
+import Testing
+@testable import Commands
+
+@Suite struct VersionTests {
+    @Test("version parses") func parses() throws {
+        _ = try BerthCommand.parseAsRoot(["version", "--short"])
+    }
+}
