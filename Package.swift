@@ -20,6 +20,7 @@ let package = Package(
 
         // foundation
         .target(name: "YAML", dependencies: ["CYAML"]),
+        .target(name: "OCISpec"),
 
         // pure
         .target(name: "ComposeSpec", dependencies: [
