@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 
 /// The `berth` command tree. Each subcommand lives in its own file.
@@ -6,10 +7,27 @@ public struct BerthCommand: AsyncParsableCommand {
         commandName: "berth",
         abstract: "A daemonless, rootless compose engine.",
         version: BerthVersion.current,
-        subcommands: [Version.self]
+        subcommands: [Config.self, Version.self]
     )
 
     public init() {}
+
+    /// Runs the command line, printing failures as one line and exiting with their code.
+    public static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CommandFailure {
+            Console.error(failure.message)
+            Foundation.exit(failure.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 public enum BerthVersion {

@@ -1,0 +1,71 @@
+import ArgumentParser
+import ComposeSpec
+import Foundation
+
+/// Flags every project command shares, as docker compose spells them.
+struct ProjectOptions: ParsableArguments {
+    @Option(name: [.customShort("f"), .customLong("file")], help: "Compose configuration files (repeatable; - for standard input).")
+    var files: [String] = []
+
+    @Option(name: [.customShort("p"), .customLong("project-name")], help: "Project name.")
+    var projectName: String?
+
+    @Option(name: .customLong("project-directory"), help: "Alternate working directory (default: the directory of the first compose file).")
+    var projectDirectory: String?
+
+    @Option(name: .customLong("env-file"), help: "Alternate environment files (repeatable).")
+    var envFiles: [String] = []
+
+    @Option(name: .customLong("profile"), help: "Profiles to enable (repeatable).")
+    var profiles: [String] = []
+
+    /// Loader options for this invocation.
+    func loaderOptions(services: [String] = []) -> ComposeLoader.Options {
+        var options = ComposeLoader.Options(environment: ProcessInfo.processInfo.environment,
+                                            workingDirectory: FileManager.default.currentDirectoryPath)
+        options.files = files
+        options.projectName = projectName
+        options.projectDirectory = projectDirectory
+        options.envFiles = envFiles
+        options.profiles = profiles
+        options.services = services
+        options.readStandardInput = { Array(FileHandle.standardInput.readDataToEndOfFile()) }
+        return options
+    }
+
+    /// Loads the project, printing warnings to standard error; a load error exits non-zero
+    /// with the located message.
+    func load(services: [String] = [], adjust: (inout ComposeLoader.Options) -> Void = { _ in }) throws -> Project {
+        var options = loaderOptions(services: services)
+        adjust(&options)
+        do {
+            let loaded = try ComposeLoader(options: options).load()
+            for warning in loaded.warnings { Console.warn(warning.description) }
+            return loaded.project
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+    }
+}
+
+/// An error the CLI prints as one line (prefixed with `error: `) before exiting non-zero.
+struct CommandFailure: Error, CustomStringConvertible {
+    var message: String
+    var exitCode: Int32 = 1
+    var description: String { message }
+}
+
+/// The only place the CLI writes to the terminal.
+enum Console {
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    static func warn(_ text: String) {
+        FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+    }
+}

@@ -1,1 +1,0 @@
-// ComposeSpec: compose files → typed `Project`. Pure: no I/O beyond reading the files it is given.

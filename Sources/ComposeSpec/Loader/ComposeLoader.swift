@@ -1,0 +1,191 @@
+import Foundation
+import YAML
+
+/// Loads a compose project as `docker compose` does, in written-down phases:
+///
+/// 1. find the files (`-f`, `COMPOSE_FILE`, or discovery walking up) and the project directory;
+/// 2. read the environment (shell over `--env-file`s or the project's `.env`);
+/// 3. per file: parse → interpolate → make paths absolute → `include`;
+/// 4. merge the files in order; resolve `extends`;
+/// 5. choose services by profile;
+/// 6. decode into typed values (strict keys, every error located);
+/// 7. validate references and cycles;
+/// 8. normalize (default network, resource names, `env_file` and `label_file` contents).
+public struct ComposeLoader: Sendable {
+    public struct Options: Sendable {
+        /// `-f` values as the user gave them (`-` is standard input).
+        public var files: [String] = []
+        public var projectDirectory: String?
+        public var projectName: String?
+        public var envFiles: [String] = []
+        /// `--profile` values.
+        public var profiles: [String] = []
+        /// Services named on the command line: their profiles are enabled, with their dependencies.
+        public var services: [String] = []
+        /// The shell environment.
+        public var environment: [String: String]
+        /// The directory relative paths on the command line are relative to.
+        public var workingDirectory: String
+        public var interpolate = true
+        public var normalize = true
+        public var resolvePaths = true
+        /// Reads standard input for `-f -`.
+        public var readStandardInput: @Sendable () -> [UInt8] = { [] }
+
+        public init(environment: [String: String], workingDirectory: String) {
+            self.environment = environment
+            self.workingDirectory = workingDirectory
+        }
+    }
+
+    /// A loaded project with the warnings the user should see.
+    public struct Loaded: Sendable {
+        public var project: Project
+        public var warnings: [ComposeError]
+    }
+
+    public let options: Options
+
+    public init(options: Options) { self.options = options }
+
+    /// Largest compose or env file read (a compose file is text a person wrote).
+    static let maxFileBytes = 16 << 20
+
+    public func load() throws(ComposeError) -> Loaded {
+        var state = LoadState(options: options)
+        return try state.load()
+    }
+}
+
+/// The work of one `load()`: the files read so far (for `extends` and `include`) and the warnings.
+struct LoadState {
+    let options: ComposeLoader.Options
+    var warnings: [ComposeError] = []
+    /// Parsed and interpolated documents by absolute path, so a file extended twice is read once.
+    var documents: [String: YAMLNode] = [:]
+
+    init(options: ComposeLoader.Options) { self.options = options }
+
+    mutating func load() throws(ComposeError) -> ComposeLoader.Loaded {
+        let cwd = options.workingDirectory
+        var files = try ComposeFiles.resolve(options: options)
+        let projectDirectory = options.projectDirectory.map { FilePath.join(cwd, $0) }
+            ?? (files.first == "-" ? cwd : FilePath.directory(of: files[0]))
+        let environment = try ProjectEnvironment.load(
+            shell: options.environment, envFiles: options.envFiles.map { FilePath.join(cwd, $0) },
+            projectDirectory: projectDirectory)
+        // COMPOSE_FILE may come from the project's .env when no -f was given.
+        if options.files.isEmpty, options.environment["COMPOSE_FILE"] == nil,
+           let fromDotEnv = environment["COMPOSE_FILE"] {
+            files = ComposeFiles.split(fromDotEnv, environment: environment).map { FilePath.join(projectDirectory, $0) }
+        }
+
+        let context = FileContext(projectDirectory: projectDirectory, environment: environment)
+        var merged: YAMLNode?
+        var includeStack: [String] = []
+        for file in files {
+            let document = try readDocument(file, context: context, includeStack: &includeStack)
+            merged = merged.map { NodeMerge.merge($0, document, path: []) ?? document } ?? NodeMerge.stripTags(document)
+        }
+        guard var document = merged else {
+            throw ComposeError(.notFound, at: .synthetic(cwd), path: "", "no configuration file provided")
+        }
+        document = try Extends.resolve(in: document, state: &self, context: context)
+
+        let name = try ProjectNaming.name(options: options, environment: environment, document: document,
+                                          projectDirectory: projectDirectory)
+        var project = try ProjectDecoder.decode(document, name: name, projectDirectory: projectDirectory,
+                                                warnings: &warnings)
+        project.composeFiles = files
+        project.environment = environment
+        try Profiles.apply(to: &project, document: document, options: options, environment: environment)
+        try Validation.validate(project, document: document, warnings: &warnings)
+        if options.normalize {
+            try Normalization.apply(to: &project, document: document, warnings: &warnings)
+        }
+        warnings += UnsupportedKeys.warnings(for: document, project: project)
+        return ComposeLoader.Loaded(project: project, warnings: warnings)
+    }
+
+    /// Reads a file of the project (or one it includes or extends): parse, interpolate, resolve
+    /// paths against `context.projectDirectory`, then splice in its `include`s.
+    mutating func readDocument(_ file: String, context: FileContext,
+                               includeStack: inout [String]) throws(ComposeError) -> YAMLNode {
+        var document = try parse(file, context: context)
+        if options.resolvePaths {
+            document = PathResolution(baseDirectory: context.projectDirectory, home: options.environment["HOME"])
+                .resolveDocument(document)
+        }
+        if document["include"] != nil {
+            includeStack.append(file)
+            document = try Include.apply(to: document, file: file, state: &self, context: context,
+                                         includeStack: &includeStack)
+            includeStack.removeLast()
+        }
+        return document
+    }
+
+    /// Parses and interpolates one file; the top level must be a mapping.
+    mutating func parse(_ file: String, context: FileContext) throws(ComposeError) -> YAMLNode {
+        let cacheKey = file + "\u{0}" + context.projectDirectory
+        if let cached = documents[cacheKey] { return cached }
+        let bytes = try read(file)
+        let parsed: YAMLNode?
+        do {
+            parsed = try YAMLParser.parse(bytes, file: displayName(file))
+        } catch {
+            throw ComposeError(.yaml, at: error.location, path: "", error.message)
+        }
+        guard let root = parsed, !root.isNullScalar else {
+            throw ComposeError(.invalidValue, at: SourceLocation(file: displayName(file), line: 1, column: 1), path: "",
+                               "empty compose file")
+        }
+        guard root.mappingPairs != nil else {
+            throw ComposeError(.invalidType, at: root.location, path: "",
+                               "the top level must be a mapping, not \(root.kindDescription)")
+        }
+        var document = root
+        if options.interpolate {
+            let environment = context.environment
+            let interpolator = Interpolator(lookup: { environment[$0] })
+            document = try NodeInterpolation(interpolator: interpolator).apply(root, path: .root)
+        }
+        documents[cacheKey] = document
+        return document
+    }
+
+    func read(_ file: String) throws(ComposeError) -> [UInt8] {
+        if file == "-" { return options.readStandardInput() }
+        guard let handle = FileHandle(forReadingAtPath: file) else {
+            let exists = FileManager.default.fileExists(atPath: file)
+            throw ComposeError(exists ? .io : .notFound, at: .synthetic(displayName(file)), path: "",
+                               exists ? "cannot read the file (permission denied?)" : "no such file")
+        }
+        defer { try? handle.close() }
+        do {
+            guard let data = try handle.read(upToCount: ComposeLoader.maxFileBytes + 1) else { return [] }
+            if data.count > ComposeLoader.maxFileBytes {
+                throw ComposeError(.invalidValue, at: .synthetic(displayName(file)), path: "",
+                                   "file is larger than \(ComposeLoader.maxFileBytes >> 20) MiB; a compose file this big is not a compose file")
+            }
+            return [UInt8](data)
+        } catch let error as ComposeError {
+            throw error
+        } catch {
+            throw ComposeError(.io, at: .synthetic(displayName(file)), path: "", "cannot read the file: \(error)")
+        }
+    }
+
+    /// Paths under the working directory are shown relative to it, as the user typed them.
+    func displayName(_ file: String) -> String {
+        if file == "-" { return "<stdin>" }
+        let prefix = options.workingDirectory.hasSuffix("/") ? options.workingDirectory : options.workingDirectory + "/"
+        return file.hasPrefix(prefix) ? String(file.dropFirst(prefix.count)) : file
+    }
+}
+
+/// What a file's values are resolved against: its project directory and environment.
+struct FileContext {
+    var projectDirectory: String
+    var environment: [String: String]
+}

@@ -1,0 +1,211 @@
+import YAML
+
+/// `build`, in long form (a string is the context).
+public struct BuildConfig: Sendable, Hashable, Codable {
+    public var context: String?
+    public var dockerfile: String?
+    public var dockerfileInline: String?
+    public var entitlements: [String]?
+    public var args: [String: String?]?
+    public var ssh: [String]?
+    public var labels: [String: String]?
+    public var cacheFrom: [String]?
+    public var cacheTo: [String]?
+    public var noCache: Bool?
+    public var additionalContexts: [String: String]?
+    public var network: String?
+    public var provenance: ComposeValue?
+    public var sbom: ComposeValue?
+    public var pull: Bool?
+    public var target: String?
+    public var shmSize: ByteSize?
+    public var extraHosts: [String]?
+    public var isolation: String?
+    public var privileged: Bool?
+    public var secrets: [ServiceFileReference]?
+    public var tags: [String]?
+    public var ulimits: [String: Ulimit]?
+    public var platforms: [String]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case context, dockerfile
+        case dockerfileInline = "dockerfile_inline"
+        case entitlements, args, ssh, labels
+        case cacheFrom = "cache_from"
+        case cacheTo = "cache_to"
+        case noCache = "no_cache"
+        case additionalContexts = "additional_contexts"
+        case network, provenance, sbom, pull, target
+        case shmSize = "shm_size"
+        case extraHosts = "extra_hosts"
+        case isolation, privileged, secrets, tags, ulimits, platforms
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let node = try NodeDecoder.of(decoder)
+        if node.node.mappingPairs == nil {
+            context = try node.string()
+            dockerfile = "Dockerfile"
+            return
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        context = try container.decodeIfPresent(String.self, forKey: .context) ?? "."
+        dockerfile = try container.decodeIfPresent(String.self, forKey: .dockerfile)
+        dockerfileInline = try container.decodeIfPresent(String.self, forKey: .dockerfileInline)
+        if dockerfile != nil && dockerfileInline != nil {
+            throw node.fail(.conflict, "dockerfile and dockerfile_inline cannot be used together")
+        }
+        if dockerfile == nil && dockerfileInline == nil { dockerfile = "Dockerfile" }
+        entitlements = try container.decodeIfPresent([String].self, forKey: .entitlements)
+        args = try node.optionalChild("args")?.stringMap()
+        if let ssh = node.optionalChild("ssh") {
+            self.ssh = try ssh.listOrDict().map { key, value in value.map { "\(key)=\($0)" } ?? key }
+        }
+        labels = try node.optionalChild("labels")?.stringMapNoNulls()
+        cacheFrom = try container.decodeIfPresent([String].self, forKey: .cacheFrom)
+        cacheTo = try container.decodeIfPresent([String].self, forKey: .cacheTo)
+        noCache = try container.decodeIfPresent(Bool.self, forKey: .noCache)
+        if let contexts = node.optionalChild("additional_contexts") {
+            additionalContexts = try contexts.stringMapNoNulls()
+        }
+        network = try container.decodeIfPresent(String.self, forKey: .network)
+        provenance = try container.decodeIfPresent(ComposeValue.self, forKey: .provenance)
+        sbom = try container.decodeIfPresent(ComposeValue.self, forKey: .sbom)
+        pull = try container.decodeIfPresent(Bool.self, forKey: .pull)
+        target = try container.decodeIfPresent(String.self, forKey: .target)
+        shmSize = try node.optionalChild("shm_size")?.byteSize()
+        extraHosts = try node.optionalChild("extra_hosts")?.extraHosts()
+        isolation = try container.decodeIfPresent(String.self, forKey: .isolation)
+        privileged = try container.decodeIfPresent(Bool.self, forKey: .privileged)
+        secrets = try container.decodeIfPresent([ServiceFileReference].self, forKey: .secrets)
+        tags = try container.decodeIfPresent([String].self, forKey: .tags)
+        ulimits = try container.decodeIfPresent([String: Ulimit].self, forKey: .ulimits)
+        platforms = try container.decodeIfPresent([String].self, forKey: .platforms)
+    }
+}
+
+/// `deploy`. Berth acts on `replicas`, `resources` and `restart_policy`; the swarm-only parts
+/// are carried through and warned about.
+public struct DeployConfig: Sendable, Hashable, Codable {
+    public var mode: String?
+    public var replicas: Int?
+    public var labels: [String: String]?
+    public var updateConfig: ComposeValue?
+    public var rollbackConfig: ComposeValue?
+    public var resources: Resources?
+    public var restartPolicy: RestartPolicy?
+    public var placement: ComposeValue?
+    public var endpointMode: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case mode, replicas, labels
+        case updateConfig = "update_config"
+        case rollbackConfig = "rollback_config"
+        case resources
+        case restartPolicy = "restart_policy"
+        case placement
+        case endpointMode = "endpoint_mode"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let node = try NodeDecoder.of(decoder)
+        mode = try container.decodeIfPresent(String.self, forKey: .mode)
+        if let mode, !["replicated", "global", "replicated-job", "global-job"].contains(mode) {
+            throw node.optionalChild("mode").map { $0.fail("unknown deploy mode \"\(mode)\"") } ?? node.fail("")
+        }
+        replicas = try container.decodeIfPresent(Int.self, forKey: .replicas)
+        if let replicas, replicas < 0 { throw node.fail("replicas must not be negative") }
+        labels = try node.optionalChild("labels")?.stringMapNoNulls()
+        updateConfig = try container.decodeIfPresent(ComposeValue.self, forKey: .updateConfig)
+        rollbackConfig = try container.decodeIfPresent(ComposeValue.self, forKey: .rollbackConfig)
+        resources = try container.decodeIfPresent(Resources.self, forKey: .resources)
+        restartPolicy = try container.decodeIfPresent(RestartPolicy.self, forKey: .restartPolicy)
+        placement = try container.decodeIfPresent(ComposeValue.self, forKey: .placement)
+        endpointMode = try container.decodeIfPresent(String.self, forKey: .endpointMode)
+    }
+
+    public struct Resources: Sendable, Hashable, Codable {
+        public var limits: Resource?
+        public var reservations: Resource?
+        enum CodingKeys: String, CodingKey, CaseIterable { case limits, reservations }
+    }
+
+    public struct Resource: Sendable, Hashable, Codable {
+        public var cpus: Double?
+        public var memory: ByteSize?
+        public var pids: Int?
+        public var devices: ComposeValue?
+        public var genericResources: ComposeValue?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case cpus, memory, pids, devices
+            case genericResources = "generic_resources"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let node = try NodeDecoder.of(decoder)
+            cpus = try container.decodeIfPresent(Double.self, forKey: .cpus)
+            memory = try node.optionalChild("memory")?.byteSize()
+            pids = try container.decodeIfPresent(Int.self, forKey: .pids)
+            devices = try container.decodeIfPresent(ComposeValue.self, forKey: .devices)
+            genericResources = try container.decodeIfPresent(ComposeValue.self, forKey: .genericResources)
+        }
+    }
+
+    public struct RestartPolicy: Sendable, Hashable, Codable {
+        public var condition: String?
+        public var delay: ComposeDuration?
+        public var maxAttempts: Int?
+        public var window: ComposeDuration?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case condition, delay
+            case maxAttempts = "max_attempts"
+            case window
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let node = try NodeDecoder.of(decoder)
+            condition = try container.decodeIfPresent(String.self, forKey: .condition)
+            if let condition, !["none", "on-failure", "any"].contains(condition) {
+                throw node.optionalChild("condition").map {
+                    $0.fail("unknown restart condition \"\(condition)\" (expected none, on-failure or any)")
+                } ?? node.fail("")
+            }
+            delay = try node.optionalChild("delay")?.duration()
+            maxAttempts = try container.decodeIfPresent(Int.self, forKey: .maxAttempts)
+            window = try node.optionalChild("window")?.duration()
+        }
+    }
+}
+
+extension NodeDecoder {
+    /// `extra_hosts` in list (`host:ip`, `host=ip`) or map form, normalized to `host=ip`.
+    func extraHosts() throws -> [String] {
+        if let pairs = node.mappingPairs {
+            var hosts: [String] = []
+            for pair in pairs {
+                let key = pair.key.scalarText ?? ""
+                let value = child(pair.value, key: key)
+                if pair.value.sequenceItems != nil {
+                    hosts += try value.decode([String].self).map { "\(key)=\($0)" }
+                } else {
+                    hosts.append("\(key)=\(try value.string())")
+                }
+            }
+            return hosts
+        }
+        let entries = try decode([String].self)
+        return try entries.enumerated().map { index, entry in
+            do {
+                let parsed = try ExtraHost.parse(entry)
+                return "\(parsed.host)=\(parsed.address)"
+            } catch let error as ComposeValueError {
+                throw child(node.sequenceItems?[index] ?? node, index: index).fail(error.message)
+            }
+        }
+    }
+}
