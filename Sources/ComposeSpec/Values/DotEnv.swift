@@ -30,9 +30,9 @@ public struct DotEnvError: Error, Sendable, Hashable, CustomStringConvertible {
 /// - A bare `KEY` takes its value from `lookup`, and is left out when `lookup` does not know it.
 ///
 /// Deviations from compose-go, each on input it mishandles: a last line `KEY` without a newline is
-/// treated like `KEY` followed by a newline (compose-go stores it under the empty key), an empty key
-/// (`=value`) is an error rather than a variable named "", and a key containing a tab is rejected
-/// like one containing a space.
+/// treated like `KEY` followed by a newline (compose-go stores it under the empty key), and a key
+/// containing a tab is rejected like one containing a space. An empty key (`="value"`) is accepted,
+/// as compose-go's tests require.
 public enum DotEnv {
     /// Parses `text` into its assignments, in file order; a key may appear more than once and the
     /// caller lets the later one win.
@@ -118,9 +118,6 @@ private struct Parser {
         }
         var key = source[start..<keyEnd]
         while let last = key.last, last.properties.isWhitespace { key.removeLast() }
-        guard !key.isEmpty else {
-            throw DotEnvError(line: line(at: start), message: "missing variable name before \"=\"")
-        }
         guard !key.contains(where: isInlineSpace) else {
             throw DotEnvError(line: line(at: start), message: "key cannot contain a space")
         }
