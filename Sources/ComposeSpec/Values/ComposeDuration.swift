@@ -52,12 +52,18 @@ public struct ComposeDuration: Sendable, Hashable, Codable, Comparable, CustomSt
             var (scaled, overflow) = value.multipliedReportingOverflow(by: unit)
             guard !overflow else { throw invalid }
             if !fraction.isEmpty {
-                // Go keeps at most the digits that fit an int64 and scales with a float64, which is
-                // exact to the nanosecond for fractions of every unit up to weeks.
-                let digits = fraction.prefix(18)
-                let numerator = Double(Int64(String(digits)) ?? 0)
-                let scale = (0..<digits.count).reduce(1.0) { value, _ in value * 10 }
-                (scaled, overflow) = scaled.addingReportingOverflow(Int64(numerator * (Double(unit) / scale)))
+                // Go reads fraction digits while they fit 2^63 and ignores the rest, then scales
+                // with a float64; doing the same keeps results identical to the nanosecond.
+                var numerator: UInt64 = 0
+                var scale = 1.0
+                for digit in fraction.utf8 {
+                    guard numerator <= UInt64(Int64.max) / 10 else { break }
+                    let next = numerator * 10 + UInt64(digit - 0x30)
+                    guard next <= 1 << 63 else { break }
+                    numerator = next
+                    scale *= 10
+                }
+                (scaled, overflow) = scaled.addingReportingOverflow(Int64(Double(numerator) * (Double(unit) / scale)))
                 guard !overflow else { throw invalid }
             }
             (total, overflow) = total.addingReportingOverflow(scaled)
