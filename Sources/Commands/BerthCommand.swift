@@ -15,7 +15,9 @@ public struct BerthCommand: AsyncParsableCommand {
     /// Runs the command line, printing failures as one line and exiting with their code.
     public static func main() async {
         do {
-            var command = try parseAsRoot()
+            let names = Set(configuration.subcommands.map { $0._commandName })
+            let arguments = GlobalOptions.reorder(Array(CommandLine.arguments.dropFirst()), subcommands: names)
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -63,9 +63,11 @@ final class NodeDecoder: Decoder {
 
     // MARK: helpers for hand-written init(from:)
 
-    func fail(_ code: ComposeError.Code = .invalidValue, _ message: String) -> ComposeError {
+    func fail(_ code: ComposeError.Code, _ message: String) -> ComposeError {
         ComposeError(code, at: node.location, path: path.description, message)
     }
+
+    func fail(_ message: String) -> ComposeError { fail(.invalidValue, message) }
 
     func typeMismatch(_ expected: String) -> ComposeError {
         fail(.invalidType, "must be \(expected), not \(node.kindDescription)")

@@ -7,7 +7,7 @@ enum Profiles {
     static func active(options: ComposeLoader.Options, environment: [String: String]) -> [String] {
         if !options.profiles.isEmpty { return options.profiles }
         guard let list = environment["COMPOSE_PROFILES"] else { return [] }
-        return list.split(separator: ",").map { String($0.trimmingSpaces) }.filter { !$0.isEmpty }
+        return list.split(separator: ",").map { String(String($0).trimmingSpaces) }.filter { !$0.isEmpty }
     }
 
     static func apply(to project: inout Project, document: YAMLNode, options: ComposeLoader.Options,
