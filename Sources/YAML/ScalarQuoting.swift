@@ -1,0 +1,131 @@
+/// Decides how a string must be written so that it reads back as the same string, shared by the
+/// YAML emitter and the encoder (which marks strings that need quotes as `.doubleQuoted`).
+enum ScalarQuoting {
+    /// Words YAML 1.1 readers (PyYAML, older go-yaml, docker-compose v1) take as booleans or the
+    /// merge key; quoting them keeps output portable although the 1.2 core schema reads them as
+    /// strings.
+    private static let yaml11Words: Set<String> = [
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+        "on", "On", "ON", "off", "Off", "OFF", "<<", "=",
+    ]
+
+    /// True when `text` can be written as a plain scalar and reads back as this same string.
+    static func isPlainSafeString(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard let first = bytes.first, let last = bytes.last else { return false }
+        // `-x` is plain-safe (YAML 1.2 ns-plain-first) and compose prints command flags that way;
+        // `-`, `- x` and `---` are not.
+        if first == UInt8(ascii: "-") {
+            guard bytes.count > 1, !text.hasPrefix("- "), !text.hasPrefix("---") else { return false }
+        }
+        switch first {
+        case UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","),
+             UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"), UInt8(ascii: "}"),
+             UInt8(ascii: "#"), UInt8(ascii: "&"), UInt8(ascii: "*"), UInt8(ascii: "!"),
+             UInt8(ascii: "|"), UInt8(ascii: ">"), UInt8(ascii: "'"), UInt8(ascii: "\""),
+             UInt8(ascii: "%"), UInt8(ascii: "@"), UInt8(ascii: "`"), UInt8(ascii: " "):
+            return false
+        default:
+            break
+        }
+        if last == UInt8(ascii: " ") || last == UInt8(ascii: ":") { return false }
+        if case .string = ResolvedScalar.resolvePlain(text) {} else { return false }
+        if yaml11Words.contains(text) || looksNumeric(bytes) || text.hasPrefix("...") { return false }
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if byte < 0x20 || byte == 0x7F { return false }
+            if byte == UInt8(ascii: " ") && previous == UInt8(ascii: ":") { return false }
+            if byte == UInt8(ascii: "#") && previous == UInt8(ascii: " ") { return false }
+            previous = byte
+        }
+        return !bytes.contains(where: { $0 >= 0x80 }) || !text.unicodeScalars.contains(where: mustEscape)
+    }
+
+    /// Starts like a number and uses only number characters: `1.2.3`, `2024-01-02`, `1_000`,
+    /// `0b101`, `12:30`. Other readers (YAML 1.1: sexagesimal, timestamps, underscores) may take
+    /// such text as a number or date, so it is quoted.
+    private static func looksNumeric(_ bytes: String.UTF8View) -> Bool {
+        guard let first = bytes.first,
+              (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
+                || first == UInt8(ascii: "+") || first == UInt8(ascii: ".") else { return false }
+        return bytes.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
+                 UInt8(ascii: "A")...UInt8(ascii: "F"), UInt8(ascii: "x"), UInt8(ascii: "X"),
+                 UInt8(ascii: "o"), UInt8(ascii: "O"), UInt8(ascii: "_"), UInt8(ascii: "+"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: ":"):
+                return true
+            default:
+                return false
+            }
+        }
+    }
+
+    /// Characters a YAML (and JSON) double-quoted string writes as escapes: C0 and C1 controls,
+    /// DEL, the Unicode line and paragraph separators (line breaks to YAML 1.1 and to
+    /// JavaScript), the byte-order mark and the non-characters U+FFFE/U+FFFF.
+    static func mustEscape(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0..<0x20, 0x7F...0x9F, 0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF: return true
+        default: return false
+        }
+    }
+
+    /// `text` in double quotes with JSON-style escapes (`\"`, `\\`, `\n`, `\t`, `\uXXXX`), valid
+    /// both as a YAML double-quoted scalar and as a JSON string.
+    static func doubleQuoted(_ text: String, into output: inout String) {
+        output.append("\"")
+        var plainStart = text.unicodeScalars.startIndex
+        let scalars = text.unicodeScalars
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            let escape: String?
+            switch scalar {
+            case "\"": escape = "\\\""
+            case "\\": escape = "\\\\"
+            case "\n": escape = "\\n"
+            case "\t": escape = "\\t"
+            case "\r": escape = "\\r"
+            case "\u{08}": escape = "\\b"
+            case "\u{0C}": escape = "\\f"
+            default: escape = mustEscape(scalar) ? unicodeEscape(scalar.value) : nil
+            }
+            if let escape {
+                output.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
+                output.append(escape)
+                plainStart = scalars.index(after: index)
+            }
+            index = scalars.index(after: index)
+        }
+        output.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
+        output.append("\"")
+    }
+
+    private static func unicodeEscape(_ value: UInt32) -> String {
+        let hex = String(value, radix: 16, uppercase: true)
+        return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
+    /// True when a multi-line string can be written as a literal block scalar and read back
+    /// unchanged: no characters that need escapes, and a first non-empty line that does not start
+    /// with white space (which would need an explicit indentation indicator).
+    static func fitsLiteralBlock(_ text: String) -> Bool {
+        guard text.utf8.contains(UInt8(ascii: "\n")) else { return false }
+        var atLineStart = true
+        var sawContent = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" {
+                atLineStart = true
+                continue
+            }
+            if scalar != "\t" && mustEscape(scalar) { return false }
+            if atLineStart && !sawContent {
+                if scalar == " " || scalar == "\t" { return false }
+                sawContent = true
+            }
+            atLineStart = false
+        }
+        return sawContent
+    }
+}
