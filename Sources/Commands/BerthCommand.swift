@@ -2,7 +2,7 @@ import Foundation
 import ArgumentParser
 
 /// The `berth` command tree. Each subcommand lives in its own file.
-public struct BerthCommand: AsyncParsableCommand {
+public struct BerthCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "berth",
         abstract: "A daemonless, rootless compose engine.",
@@ -13,7 +13,7 @@ public struct BerthCommand: AsyncParsableCommand {
     public init() {}
 
     /// Runs the command line, printing failures as one line and exiting with their code.
-    public static func main() async {
+    public static func execute() async {
         do {
             let names = Set(configuration.subcommands.map { $0._commandName })
             let arguments = GlobalOptions.reorder(Array(CommandLine.arguments.dropFirst()), subcommands: names)

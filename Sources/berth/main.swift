@@ -1,3 +1,3 @@
 import Commands
 
-await BerthCommand.main()
+await BerthCommand.execute()

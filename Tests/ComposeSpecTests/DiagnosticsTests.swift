@@ -54,10 +54,10 @@ import Testing
              prefix: "compose.yaml:4:14: services.a.restart", mentions: "sometimes"),
         Case(name: "bad depends_on condition",
              yaml: "services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_ready}\n  b:\n    image: x\n",
-             prefix: "compose.yaml:5:23: services.a.depends_on.b.condition", mentions: "service_ready"),
+             prefix: "compose.yaml:5:22: services.a.depends_on.b.condition", mentions: "service_ready"),
         Case(name: "empty file", yaml: "", prefix: "compose.yaml:1:1", mentions: "empty"),
         Case(name: "scalar at the top", yaml: "just a string\n", prefix: "compose.yaml:1:1", mentions: "mapping"),
-        Case(name: "YAML syntax", yaml: "services:\n  a: [unclosed\n", prefix: "compose.yaml:", mentions: ""),
+        Case(name: "YAML syntax", yaml: "services:\n  a: [unclosed\n", prefix: "compose.yaml:3:1", mentions: "flow sequence"),
     ]
 
     @Test("errors name file, line, column and key", arguments: cases)
