@@ -130,9 +130,12 @@ struct LoadState {
         let cacheKey = file + "\u{0}" + context.projectDirectory
         if let cached = documents[cacheKey] { return cached }
         let bytes = try read(file)
-        let parsed: YAMLNode?
+        var parsed: YAMLNode?
         do {
-            parsed = try YAMLParser.parse(bytes, file: displayName(file))
+            // Several documents in one file merge in order, like several files (compose-go does so).
+            for document in try YAMLParser.parseDocuments(bytes, file: displayName(file)) {
+                parsed = parsed.map { NodeMerge.merge($0, document, path: []) ?? document } ?? document
+            }
         } catch {
             throw ComposeError(.yaml, at: error.location, path: "", error.message)
         }

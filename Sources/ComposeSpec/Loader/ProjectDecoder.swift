@@ -54,7 +54,7 @@ enum ProjectDecoder {
             guard let name = pair.key.scalarText, !pair.key.isNullScalar else {
                 throw ComposeError(.invalidType, at: pair.key.location, path: path.description, "names must be strings")
             }
-            if name.hasPrefix("x-") { continue }
+            // Inside a section `x-…` is a name like any other; only top-level x- keys are extensions.
             result[name] = try decode(name, pair.value, path.appending(name))
         }
         return result

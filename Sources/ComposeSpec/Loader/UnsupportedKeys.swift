@@ -17,6 +17,7 @@ enum UnsupportedKeys {
         "isolation": "a Windows-only setting",
         "models": "AI models are not supported",
         "post_start": "lifecycle hooks are not run",
+        "pre_start": "lifecycle hooks are not run",
         "pre_stop": "lifecycle hooks are not run",
         "provider": "provider services are not supported",
         "runtime": "Berth runs containers with its own runtime",

@@ -69,6 +69,7 @@ public struct Service: Sendable, Hashable, Codable {
     public var platform: String?
     public var ports: [ServicePort]?
     public var postStart: ComposeValue?
+    public var preStart: ComposeValue?
     public var preStop: ComposeValue?
     public var privileged: Bool?
     public var profiles: [String]?
@@ -154,6 +155,7 @@ public struct Service: Sendable, Hashable, Codable {
         case pidsLimit = "pids_limit"
         case platform, ports
         case postStart = "post_start"
+        case preStart = "pre_start"
         case preStop = "pre_stop"
         case privileged, profiles, provider
         case pullPolicy = "pull_policy"
@@ -258,6 +260,7 @@ public struct Service: Sendable, Hashable, Codable {
         platform = try c.decodeIfPresent(String.self, forKey: .platform)
         ports = try child(.ports)?.ports()
         postStart = try c.decodeIfPresent(ComposeValue.self, forKey: .postStart)
+        preStart = try c.decodeIfPresent(ComposeValue.self, forKey: .preStart)
         preStop = try c.decodeIfPresent(ComposeValue.self, forKey: .preStop)
         privileged = try c.decodeIfPresent(Bool.self, forKey: .privileged)
         profiles = try c.decodeIfPresent([String].self, forKey: .profiles)
