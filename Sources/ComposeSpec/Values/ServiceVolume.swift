@@ -146,8 +146,11 @@ extension ServiceVolume {
         func failure(_ reason: String) -> ComposeValueError {
             ComposeValueError("invalid volume \"\(text)\": \(reason) (expected [SOURCE:]TARGET[:MODE])")
         }
-        guard !fields.contains(where: \.isEmpty) else { throw failure("empty section between colons") }
-        guard fields.count <= 3 else { throw failure("too many colons") }
+        // Checked field by field, so the first problem from the left is the one reported.
+        for (index, field) in fields.enumerated() {
+            guard !field.isEmpty else { throw failure("empty section between colons") }
+            guard index < 2 || index == fields.count - 1 else { throw failure("too many colons") }
+        }
 
         var volume: ServiceVolume
         if fields.count == 1 {
