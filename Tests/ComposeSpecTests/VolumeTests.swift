@@ -106,3 +106,27 @@ import Testing
         }
     }
 }
+
+extension VolumeTests {
+    @Test("validates a long-form entry", arguments: [
+        (ServiceVolume(type: .bind, source: "/host", target: "/container", bind: .init(propagation: "rslave", selinux: "Z", recursive: "readonly")), nil),
+        (ServiceVolume(type: .volume, target: "/anonymous"), nil),
+        (ServiceVolume(type: .tmpfs, target: "/t", tmpfs: .init(size: ByteSize(bytes: 0))), nil),
+        (ServiceVolume(type: .volume, source: "v", target: ""), "invalid volume mount: target must not be empty"),
+        (ServiceVolume(type: .bind, target: "/app"), "invalid bind mount on /app: source must not be empty"),
+        (ServiceVolume(type: .image, source: "", target: "/app"), "invalid image mount on /app: source must not be empty"),
+        (ServiceVolume(type: .bind, source: "/h", target: "/c", bind: .init(selinux: "x")), "invalid bind.selinux \"x\" (expected z or Z)"),
+        (ServiceVolume(type: .bind, source: "/h", target: "/c", bind: .init(propagation: "up")),
+         "invalid bind.propagation \"up\" (expected shared, rshared, slave, rslave, private or rprivate)"),
+        (ServiceVolume(type: .bind, source: "/h", target: "/c", bind: .init(recursive: "yes")),
+         "invalid bind.recursive \"yes\" (expected enabled, disabled, writable or readonly)"),
+        (ServiceVolume(type: .tmpfs, target: "/t", tmpfs: .init(size: ByteSize(bytes: -1))), "invalid tmpfs.size -1 (expected 0 or more bytes)"),
+    ] as [(ServiceVolume, String?)])
+    func validates(volume: ServiceVolume, message: String?) {
+        if let message {
+            #expect(throws: ComposeValueError(message)) { try volume.validate() }
+        } else {
+            #expect(throws: Never.self) { try volume.validate() }
+        }
+    }
+}
