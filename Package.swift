@@ -27,7 +27,7 @@ let package = Package(
             "YAML",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["README.md"]),
 
         // top
         .target(name: "Commands", dependencies: [

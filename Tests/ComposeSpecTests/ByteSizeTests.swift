@@ -32,9 +32,9 @@ import Testing
         }
     }
 
-    @Test("encodes as an integer and decodes integers or strings")
+    @Test("encodes as a decimal string, as compose-go does, and decodes integers or strings")
     func codable() throws {
-        #expect(String(decoding: try JSONEncoder().encode([ByteSize(bytes: 536_870_912)]), as: UTF8.self) == "[536870912]")
+        #expect(String(decoding: try JSONEncoder().encode([ByteSize(bytes: 536_870_912)]), as: UTF8.self) == #"["536870912"]"#)
         let decoded = try JSONDecoder().decode([ByteSize].self, from: Data(#"[655360, "655360", -1, "-1", "1g", "512m"]"#.utf8))
         #expect(decoded.map(\.bytes) == [655_360, 655_360, -1, -1, Self.gib, 512 * Self.mib])
         #expect(throws: DecodingError.self) { try JSONDecoder().decode([ByteSize].self, from: Data(#"["invalid"]"#.utf8)) }

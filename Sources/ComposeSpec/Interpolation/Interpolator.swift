@@ -85,8 +85,9 @@ public struct Interpolator: Sendable {
         _ template: ArraySlice<UInt8>, at dollar: Int, into output: inout [UInt8], lookup: (String) -> String?
     ) throws(ComposeValueError) -> Int {
         let end = template.endIndex
-        let invalid = ComposeValueError(
-            "invalid interpolation format for \"\(string(template))\" (write a literal $ as $$)")
+        var invalid: ComposeValueError {
+            ComposeValueError("invalid interpolation format for \"\(string(template))\" (write a literal $ as $$)")
+        }
         let nameStart = dollar + 2
         guard nameStart < end, isNameStart(template[nameStart]) else { throw invalid }
         let nameEnd = template[nameStart...].firstIndex { !isNameContinuation($0) } ?? end

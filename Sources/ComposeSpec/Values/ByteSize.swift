@@ -3,7 +3,11 @@
 /// Accepts a plain integer (negative ones too: `-1` means unlimited for some keys) or a number
 /// with a 1024-based unit, as go-units' `RAMInBytes` reads it: `b`, `k`/`kb`/`kib`, `m`, `g`, `t`,
 /// `p` in any case, optionally after one space, with a decimal part (`1.5g`); the result is
-/// truncated to whole bytes. Encodes as an integer, which is what `docker compose config` prints.
+/// truncated to whole bytes.
+///
+/// Encodes as a string of decimal digits (`"52428800"`): compose-go's `UnitBytes` marshals that
+/// way to YAML and JSON, so `docker compose config` prints `memory: "52428800"` and
+/// `size: "10000"` (see the full-example golden file). Decoding takes an integer or a string.
 public struct ByteSize: Sendable, Hashable, Codable, Comparable {
     public var bytes: Int64
 
@@ -85,6 +89,6 @@ public struct ByteSize: Sendable, Hashable, Codable, Comparable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(bytes)
+        try container.encode(String(bytes))
     }
 }

@@ -1,9 +1,9 @@
 /// An `.env` / `env_file` line that does not parse, with its 1-based line number.
 ///
-/// The loader adds the file name; the line is that of the statement (or of the value, for a
-/// quoted value spanning lines).
+/// The loader adds the file name; the line is where the offending key or value starts (a quoted
+/// value may span several lines).
 public struct DotEnvError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// 1-based line of the offending statement.
+    /// 1-based line where the offending key or value starts.
     public var line: Int
     /// What is wrong, without location.
     public var message: String
@@ -58,14 +58,13 @@ private struct Parser {
 
     mutating func parse(lookup: (String) -> String?) throws(DotEnvError) -> [(key: String, value: String)] {
         while skipToStatement() {
-            let statement = position
             let (key, inherited) = try readKey()
             if inherited {
                 if let value = lookup(key) { assign(key, value) }
                 continue
             }
             skip(while: isInlineSpace)
-            let value = try readValue(statement: statement, lookup: lookup)
+            let value = try readValue(lookup: lookup)
             assign(key, value)
         }
         return assignments
@@ -124,8 +123,8 @@ private struct Parser {
         return (String(String.UnicodeScalarView(key)), inherited)
     }
 
-    private mutating func readValue(statement: Int, lookup: (String) -> String?) throws(DotEnvError) -> String {
-        let valueLine = line(at: position)
+    private mutating func readValue(lookup: (String) -> String?) throws(DotEnvError) -> String {
+        let valueStart = position
         let quote = position < source.count ? source[position] : "\n"
         guard quote == "\"" || quote == "'" else {
             let start = position
@@ -136,7 +135,7 @@ private struct Parser {
                 value = value[..<comment]
             }
             while let last = value.last, last.properties.isWhitespace { value.removeLast() }
-            return try expand(String(String.UnicodeScalarView(value)), line: valueLine, lookup: lookup)
+            return try expand(String(String.UnicodeScalarView(value)), at: valueStart, lookup: lookup)
         }
 
         // Backslashes are kept for the escape pass below, except before the closing quote.
@@ -150,7 +149,7 @@ private struct Parser {
                 position = index
                 let value = String(content)
                 guard quote == "\"" else { return value }
-                return try expand(Self.unescape(value), line: valueLine, lookup: lookup)
+                return try expand(Self.unescape(value), at: valueStart, lookup: lookup)
             }
             if scalar == "\\" && !escaped {
                 escaped = true
@@ -161,14 +160,15 @@ private struct Parser {
             content.append(scalar)
         }
         let lineText = String(String.UnicodeScalarView(source[position...].prefix { $0 != "\n" }))
-        throw DotEnvError(line: valueLine, message: "unterminated quoted value \(lineText) (add the closing \(quote))")
+        throw DotEnvError(line: line(at: valueStart), message: "unterminated quoted value \(lineText) (add the closing \(quote))")
     }
 
-    private func expand(_ value: String, line: Int, lookup: (String) -> String?) throws(DotEnvError) -> String {
+    /// Interpolates a value that starts at `start` (for the line of an error).
+    private func expand(_ value: String, at start: Int, lookup: (String) -> String?) throws(DotEnvError) -> String {
         do {
             return try Interpolator.interpolate(value) { name in lookup(name) ?? defined[name] }
         } catch {
-            throw DotEnvError(line: line, message: error.message)
+            throw DotEnvError(line: line(at: start), message: error.message)
         }
     }
 
@@ -234,6 +234,7 @@ private struct Parser {
         while position < source.count, predicate(source[position]) { position += 1 }
     }
 
+    /// Counted only when an error needs it, so that parsing stays linear.
     private func line(at index: Int) -> Int {
         1 + source[..<min(index, source.count)].lazy.filter { $0 == "\n" }.count
     }

@@ -146,8 +146,11 @@ extension ServiceVolume {
         func failure(_ reason: String) -> ComposeValueError {
             ComposeValueError("invalid volume \"\(text)\": \(reason) (expected [SOURCE:]TARGET[:MODE])")
         }
-        guard !fields.contains(where: \.isEmpty) else { throw failure("empty section between colons") }
-        guard fields.count <= 3 else { throw failure("too many colons") }
+        // Checked field by field, so the first problem from the left is the one reported.
+        for (index, field) in fields.enumerated() {
+            guard !field.isEmpty else { throw failure("empty section between colons") }
+            guard index < 2 || index == fields.count - 1 else { throw failure("too many colons") }
+        }
 
         var volume: ServiceVolume
         if fields.count == 1 {
@@ -194,5 +197,36 @@ extension ServiceVolume {
     private static func isDriveLetter(_ buffer: String.UnicodeScalarView) -> Bool {
         guard let first = buffer.first, buffer.count == 1 else { return false }
         return first.properties.isAlphabetic
+    }
+}
+
+extension ServiceVolume {
+    /// Checks what compose checks of a long-syntax entry: a target, a source for binds and image
+    /// mounts, the `selinux` and `recursive` enumerations, a known propagation and a tmpfs size of
+    /// at least 0. Options of another type's block are not errors (the short syntax itself sets
+    /// `bind.selinux` on named volumes).
+    public func validate() throws(ComposeValueError) {
+        guard !target.isEmpty else {
+            throw ComposeValueError("invalid \(type.rawValue) mount: target must not be empty")
+        }
+        if type == .bind || type == .image, (source ?? "").isEmpty {
+            throw ComposeValueError("invalid \(type.rawValue) mount on \(target): source must not be empty")
+        }
+        if let bind {
+            if let selinux = bind.selinux, selinux != "z", selinux != "Z" {
+                throw ComposeValueError("invalid bind.selinux \"\(selinux)\" (expected z or Z)")
+            }
+            if let propagation = bind.propagation, !Self.propagations.contains(propagation) {
+                throw ComposeValueError(
+                    "invalid bind.propagation \"\(propagation)\" (expected shared, rshared, slave, rslave, private or rprivate)")
+            }
+            if let recursive = bind.recursive, !["enabled", "disabled", "writable", "readonly"].contains(recursive) {
+                throw ComposeValueError(
+                    "invalid bind.recursive \"\(recursive)\" (expected enabled, disabled, writable or readonly)")
+            }
+        }
+        if let size = tmpfs?.size, size.bytes < 0 {
+            throw ComposeValueError("invalid tmpfs.size \(size.bytes) (expected 0 or more bytes)")
+        }
     }
 }
