@@ -77,7 +77,7 @@ import YAML
                 }
             }
         }
-        #expect(failures.isEmpty, "\(failures.count) of \(Self.files.count) files:\n" + failures.joined(separator: "\n"))
+        #expect(failures.isEmpty, "\(failures.count) of \(Self.files.count) files:\n\(failures.joined(separator: "\n"))")
     }
 
     /// `config` output, loaded again, must give the same project.
@@ -108,5 +108,33 @@ import YAML
 extension Result where Failure == any Error {
     init(catching body: () throws -> Success) {
         do { self = .success(try body()) } catch { self = .failure(error) }
+    }
+}
+
+/// Cases of the corpus that are two files loaded together (`-f base -f override`).
+@Suite struct ConformanceMultiFileTests {
+    static let base = ConformanceTests.corpus + "/podman-compose/merge/reset_and_override_tags"
+
+    func load(_ directory: String, _ files: [String]) throws -> Project {
+        var options = ComposeLoader.Options(environment: [:], workingDirectory: Self.base + "/" + directory)
+        options.files = files
+        return try ComposeLoader(options: options).load().project
+    }
+
+    @Test("!override replaces ports and depends_on of the base file")
+    func overrideTag() throws {
+        let project = try load("override_tag_attribute", ["docker-compose.yaml", "docker-compose.override_attribute.yaml"])
+        let app = try #require(project.services["app"])
+        #expect(app.ports?.map(\.published) == ["8111"])
+        #expect(app.dependsOn.map { Array($0.keys) } == ["other_db"])
+        #expect(app.command == ["/bin/busybox", "echo", "One"])
+    }
+
+    @Test("!reset removes command and depends_on of the base file")
+    func resetTag() throws {
+        let project = try load("reset_tag_attribute", ["docker-compose.yaml", "docker-compose.reset_attribute.yaml"])
+        let app = try #require(project.services["app"])
+        #expect(app.command == nil)
+        #expect(app.dependsOn == nil)
     }
 }

@@ -12,7 +12,8 @@ struct PathResolution {
         if path.hasPrefix("~"), let home, path == "~" || path.hasPrefix("~/") {
             return FilePath.clean(home + path.dropFirst())
         }
-        if path.hasPrefix("/") { return FilePath.clean(path) }
+        // Absolute paths stay as written, as compose keeps them.
+        if path.hasPrefix("/") { return path }
         return FilePath.clean(baseDirectory + "/" + path)
     }
 
@@ -55,7 +56,8 @@ struct PathResolution {
             result = result.setting("context", to: .scalar(resolve("."), style: .doubleQuoted, at: build.location))
         }
         if let contexts = build["additional_contexts"] {
-            result = result.setting("additional_contexts", to: contexts.mapValues { _, value in
+            let mapping = NodeMerge.keyValueMapping(contexts, separator: "=")
+            result = result.setting("additional_contexts", to: mapping.mapValues { _, value in
                 guard let text = value.scalarText, !Self.isRemoteContext(text), !text.contains(":") else { return value }
                 return replaced(value, with: resolve(text))
             })
