@@ -41,6 +41,6 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ComposeSpecTests", dependencies: ["ComposeSpec", "YAML"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec"], exclude: ["Golden"]),
     ]
 )

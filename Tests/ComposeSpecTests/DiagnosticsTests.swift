@@ -68,3 +68,15 @@ import Testing
         #expect(error.description.contains(testCase.mentions), "\(error.description)")
     }
 }
+
+@Suite struct LongFormKeyTests {
+    @Test("unknown keys inside long-form ports and volumes are rejected where written", arguments: [
+        ("services:\n  a:\n    image: x\n    ports:\n      - target: 80\n        publishd: 8080\n", "compose.yaml:6:9: services.a.ports[0]"),
+        ("services:\n  a:\n    image: x\n    volumes:\n      - type: tmpfs\n        target: /t\n        tmpfs: {sise: 1m}\n", "compose.yaml:7:17: services.a.volumes[0].tmpfs"),
+    ])
+    func unknownNestedKey(yaml: String, prefix: String) throws {
+        let error = try #require(try TestProject(["compose.yaml": yaml]).error())
+        #expect(error.code == .unknownKey)
+        #expect(error.description.hasPrefix(prefix), "\(error.description)")
+    }
+}

@@ -31,7 +31,7 @@ public struct ServicePort: Sendable, Hashable, Codable {
         self.appProtocol = appProtocol
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case name, mode
         case hostIP = "host_ip"
         case target, published

@@ -38,7 +38,7 @@ public struct ServiceVolume: Sendable, Hashable, Codable {
         self.image = image
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case type, source, target
         case readOnly = "read_only"
         case consistency, bind, volume, tmpfs, image
@@ -62,7 +62,7 @@ public struct ServiceVolume: Sendable, Hashable, Codable {
             self.recursive = recursive
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case propagation
             case createHostPath = "create_host_path"
             case selinux, recursive
@@ -76,6 +76,8 @@ public struct ServiceVolume: Sendable, Hashable, Codable {
         /// Mount only this path inside the volume.
         public var subpath: String?
 
+        enum CodingKeys: String, CodingKey, CaseIterable { case nocopy, subpath }
+
         public init(nocopy: Bool? = nil, subpath: String? = nil) {
             self.nocopy = nocopy
             self.subpath = subpath
@@ -88,6 +90,8 @@ public struct ServiceVolume: Sendable, Hashable, Codable {
         /// File mode of the tmpfs root, as a number (`0o1777` is written 1023 in JSON).
         public var mode: UInt32?
 
+        enum CodingKeys: String, CodingKey, CaseIterable { case size, mode }
+
         public init(size: ByteSize? = nil, mode: UInt32? = nil) {
             self.size = size
             self.mode = mode
@@ -98,6 +102,8 @@ public struct ServiceVolume: Sendable, Hashable, Codable {
     public struct ImageOptions: Sendable, Hashable, Codable {
         /// Mount only this path of the image.
         public var subpath: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case subpath }
 
         public init(subpath: String? = nil) {
             self.subpath = subpath
