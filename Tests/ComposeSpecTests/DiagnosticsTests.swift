@@ -37,7 +37,7 @@ import Testing
              prefix: "compose.yaml:4:19: services.a.network_mode.ghost", mentions: "ghost"),
         Case(name: "network_mode with networks",
              yaml: "services:\n  a:\n    image: x\n    network_mode: host\n    networks: [front]\nnetworks:\n  front:\n",
-             prefix: "compose.yaml:5:15: services.a.networks", mentions: "cannot be combined"),
+             prefix: "compose.yaml:5:5: services.a.networks", mentions: "cannot be combined"),
         Case(name: "undefined network", yaml: "services:\n  a:\n    image: x\n    networks: [back]\n",
              prefix: "compose.yaml:4:16: services.a.networks.back", mentions: "undefined network"),
         Case(name: "undefined volume", yaml: "services:\n  a:\n    image: x\n    volumes:\n      - data:/data\n",

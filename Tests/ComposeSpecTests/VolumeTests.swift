@@ -8,8 +8,6 @@ import Testing
     typealias Volume = ServiceVolume.VolumeOptions
 
     static func bind(_ source: String, _ target: String, readOnly: Bool? = nil, _ options: Bind = Bind()) -> ServiceVolume {
-        var options = options
-        options.createHostPath = true
         return ServiceVolume(type: .bind, source: source, target: target, readOnly: readOnly, bind: options)
     }
 
@@ -38,7 +36,7 @@ import Testing
         ("/source:/target:ro,Z", bind("/source", "/target", readOnly: true, Bind(selinux: "Z"))),
         ("/s:/t:rshared,Z,rw", bind("/s", "/t", Bind(propagation: "rshared", selinux: "Z"))),
         (#"C:\source\foo:D:\target:ro,rprivate"#, bind(#"C:\source\foo"#, #"D:\target"#, readOnly: true, Bind(propagation: "rprivate"))),
-        ("/s:/t:nocopy", ServiceVolume(type: .bind, source: "/s", target: "/t", bind: Bind(createHostPath: true), volume: Volume(nocopy: true))),
+        ("/s:/t:nocopy", ServiceVolume(type: .bind, source: "/s", target: "/t", bind: Bind(), volume: Volume(nocopy: true))),
         // named volumes
         ("datavolume:/var/lib/volume", ServiceVolume(type: .volume, source: "datavolume", target: "/var/lib/volume", volume: Volume())),
         ("name:/target:nocopy", ServiceVolume(type: .volume, source: "name", target: "/target", volume: Volume(nocopy: true))),
@@ -88,7 +86,7 @@ import Testing
         encoder.outputFormatting = [.sortedKeys]
         let volume = try ServiceVolume.parseShort("~/configs:/etc/configs:ro,z")
         #expect(String(decoding: try encoder.encode(volume), as: UTF8.self)
-            == #"{"bind":{"create_host_path":true,"selinux":"z"},"read_only":true,"source":"~\/configs","target":"\/etc\/configs","type":"bind"}"#)
+            == #"{"bind":{"selinux":"z"},"read_only":true,"source":"~\/configs","target":"\/etc\/configs","type":"bind"}"#)
 
         let json = #"""
             [{"type": "tmpfs", "target": "/opt/tmpfs", "tmpfs": {"size": "10000", "mode": 1023}},

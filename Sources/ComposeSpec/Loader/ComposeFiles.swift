@@ -105,7 +105,7 @@ enum ProjectEnvironment {
 /// The project name: `-p`, then `COMPOSE_PROJECT_NAME`, then the top-level `name`, then the
 /// project directory's name, normalized.
 enum ProjectNaming {
-    static func name(options: ComposeLoader.Options, environment: [String: String], document: YAMLNode,
+    static func name(options: ComposeLoader.Options, environment: [String: String], nameNode: YAMLNode?,
                      projectDirectory: String) throws(ComposeError) -> String {
         if let name = options.projectName, !name.isEmpty {
             return try checked(name, at: .synthetic("-p"), path: "")
@@ -113,7 +113,7 @@ enum ProjectNaming {
         if let name = environment["COMPOSE_PROJECT_NAME"], !name.isEmpty {
             return try checked(name, at: .synthetic("COMPOSE_PROJECT_NAME"), path: "")
         }
-        if let node = document["name"], let name = node.scalarText, !node.isNullScalar, !name.isEmpty {
+        if let node = nameNode, let name = node.scalarText, !node.isNullScalar, !name.isEmpty {
             return try checked(name, at: node.location, path: "name")
         }
         let derived = ProjectName.normalize(FilePath.lastComponent(of: projectDirectory))

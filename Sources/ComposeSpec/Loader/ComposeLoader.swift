@@ -29,6 +29,9 @@ public struct ComposeLoader: Sendable {
         public var interpolate = true
         public var normalize = true
         public var resolvePaths = true
+        /// Cross-reference checks (undefined networks, cycles, network_mode with networks…);
+        /// off only for tests that compare with compose-go's, which skip them the same way.
+        public var consistencyChecks = true
         /// Reads standard input for `-f -`.
         public var readStandardInput: @Sendable () -> [UInt8] = { [] }
 
@@ -61,7 +64,7 @@ public struct ComposeLoader: Sendable {
 struct LoadState {
     let options: ComposeLoader.Options
     var warnings: [ComposeError] = []
-    /// Parsed and interpolated documents by absolute path, so a file extended twice is read once.
+    /// Parsed documents by absolute path, so a file extended twice is read once.
     var documents: [String: YAMLNode] = [:]
 
     init(options: ComposeLoader.Options) { self.options = options }
@@ -80,7 +83,23 @@ struct LoadState {
             files = ComposeFiles.split(fromDotEnv, environment: environment).map { FilePath.join(projectDirectory, $0) }
         }
 
-        let context = FileContext(projectDirectory: projectDirectory, environment: environment)
+        // The name comes first: compose offers it to interpolation as COMPOSE_PROJECT_NAME.
+        var nameNode: YAMLNode?
+        for file in files {
+            if let node = try parse(file)["name"] { nameNode = node }
+        }
+        if let node = nameNode, options.interpolate {
+            nameNode = try NodeInterpolation(interpolator: Interpolator(lookup: { environment[$0] }))
+                .apply(node, path: ComposePath.root.appending("name"))
+        }
+        let name = try ProjectNaming.name(options: options, environment: environment, nameNode: nameNode,
+                                          projectDirectory: projectDirectory)
+        var interpolationEnvironment = environment
+        if interpolationEnvironment["COMPOSE_PROJECT_NAME"] == nil {
+            interpolationEnvironment["COMPOSE_PROJECT_NAME"] = name
+        }
+
+        let context = FileContext(projectDirectory: projectDirectory, environment: interpolationEnvironment)
         var merged: YAMLNode?
         var includeStack: [String] = []
         for file in files {
@@ -92,17 +111,15 @@ struct LoadState {
         }
         document = try Extends.resolve(in: document, state: &self, context: context)
 
-        let name = try ProjectNaming.name(options: options, environment: environment, document: document,
-                                          projectDirectory: projectDirectory)
         var project = try ProjectDecoder.decode(document, name: name, projectDirectory: projectDirectory,
                                                 warnings: &warnings)
         project.composeFiles = files
         project.environment = environment
         try Profiles.apply(to: &project, document: document, options: options, environment: environment)
-        try Validation.validate(project, document: document, warnings: &warnings)
-        if options.normalize {
-            try Normalization.apply(to: &project, document: document, warnings: &warnings)
+        if options.consistencyChecks {
+            try Validation.validate(project, document: document, warnings: &warnings)
         }
+        try Normalization.apply(to: &project, document: document, addDefaults: options.normalize)
         warnings += UnsupportedKeys.warnings(for: document, project: project)
         return ComposeLoader.Loaded(project: project, warnings: warnings)
     }
@@ -111,7 +128,12 @@ struct LoadState {
     /// paths against `context.projectDirectory`, then splice in its `include`s.
     mutating func readDocument(_ file: String, context: FileContext,
                                includeStack: inout [String]) throws(ComposeError) -> YAMLNode {
-        var document = try parse(file, context: context)
+        var document = try parse(file)
+        if options.interpolate {
+            let environment = context.environment
+            let interpolator = Interpolator(lookup: { environment[$0] })
+            document = try NodeInterpolation(interpolator: interpolator).apply(document, path: .root)
+        }
         if options.resolvePaths {
             document = PathResolution(baseDirectory: context.projectDirectory, home: options.environment["HOME"])
                 .resolveDocument(document)
@@ -125,10 +147,9 @@ struct LoadState {
         return document
     }
 
-    /// Parses and interpolates one file; the top level must be a mapping.
-    mutating func parse(_ file: String, context: FileContext) throws(ComposeError) -> YAMLNode {
-        let cacheKey = file + "\u{0}" + context.projectDirectory
-        if let cached = documents[cacheKey] { return cached }
+    /// Parses one file (once: a file extended twice is read once); the top level must be a mapping.
+    mutating func parse(_ file: String) throws(ComposeError) -> YAMLNode {
+        if let cached = documents[file] { return cached }
         let bytes = try read(file)
         var parsed: YAMLNode?
         do {
@@ -147,14 +168,8 @@ struct LoadState {
             throw ComposeError(.invalidType, at: root.location, path: "",
                                "the top level must be a mapping, not \(root.kindDescription)")
         }
-        var document = root
-        if options.interpolate {
-            let environment = context.environment
-            let interpolator = Interpolator(lookup: { environment[$0] })
-            document = try NodeInterpolation(interpolator: interpolator).apply(root, path: .root)
-        }
-        documents[cacheKey] = document
-        return document
+        documents[file] = root
+        return root
     }
 
     func read(_ file: String) throws(ComposeError) -> [UInt8] {

@@ -1,15 +1,15 @@
 import Foundation
 import YAML
 
-/// What `docker compose config` adds to what the files say: the default network, names of
-/// networks and volumes, `env_file` and `label_file` contents, values of value-less environment
-/// entries from the project environment, and the long form of `expose`.
+/// What loading adds to what the files say: `env_file` and `label_file` contents and values of
+/// value-less environment entries, always; with `addDefaults` (what `--no-normalize` turns
+/// off), the default network and the names of networks, volumes, secrets and configs.
 enum Normalization {
-    static func apply(to project: inout Project, document: YAMLNode, warnings: inout [ComposeError]) throws(ComposeError) {
+    static func apply(to project: inout Project, document: YAMLNode, addDefaults: Bool) throws(ComposeError) {
         var usesDefaultNetwork = false
         for name in project.services.keys.sorted() {
             guard var service = project.services[name] else { continue }
-            if service.networkMode == nil && (service.networks ?? [:]).isEmpty {
+            if addDefaults && service.networkMode == nil && (service.networks ?? [:]).isEmpty {
                 service.networks = ["default": nil]
             }
             if service.networks?.keys.contains("default") == true { usesDefaultNetwork = true }
@@ -22,6 +22,7 @@ enum Normalization {
             }
             project.services[name] = service
         }
+        guard addDefaults else { return }
         if usesDefaultNetwork && project.networks["default"] == nil {
             project.networks["default"] = NetworkDefinition()
         }

@@ -13,6 +13,9 @@ enum Validation {
                 throw error(.invalidValue, ["services", name],
                             "invalid service name \"\(name)\": use letters, digits, dots, dashes and underscores")
             }
+            if service.networkMode != nil, let networks = service.networks, !networks.isEmpty {
+                throw error(.conflict, ["services", name, "networks"], "\"network_mode\" and \"networks\" cannot be combined")
+            }
             for edge in DependencyGraph.dependencies(of: service) where project.services[edge.name] == nil {
                 let path = ["services", name, edge.kind.rawValue, edge.name]
                 let disabled = project.disabledServices[edge.name] != nil

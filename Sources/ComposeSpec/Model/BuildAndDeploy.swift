@@ -93,8 +93,8 @@ public struct DeployConfig: Sendable, Hashable, Codable {
     public var mode: String?
     public var replicas: Int?
     public var labels: [String: String]?
-    public var updateConfig: ComposeValue?
-    public var rollbackConfig: ComposeValue?
+    public var updateConfig: UpdateConfig?
+    public var rollbackConfig: UpdateConfig?
     public var resources: Resources?
     public var restartPolicy: RestartPolicy?
     public var placement: ComposeValue?
@@ -120,12 +120,44 @@ public struct DeployConfig: Sendable, Hashable, Codable {
         replicas = try container.decodeIfPresent(Int.self, forKey: .replicas)
         if let replicas, replicas < 0 { throw node.fail("replicas must not be negative") }
         labels = try node.optionalChild("labels")?.stringMapNoNulls()
-        updateConfig = try container.decodeIfPresent(ComposeValue.self, forKey: .updateConfig)
-        rollbackConfig = try container.decodeIfPresent(ComposeValue.self, forKey: .rollbackConfig)
+        updateConfig = try container.decodeIfPresent(UpdateConfig.self, forKey: .updateConfig)
+        rollbackConfig = try container.decodeIfPresent(UpdateConfig.self, forKey: .rollbackConfig)
         resources = try container.decodeIfPresent(Resources.self, forKey: .resources)
         restartPolicy = try container.decodeIfPresent(RestartPolicy.self, forKey: .restartPolicy)
         placement = try container.decodeIfPresent(ComposeValue.self, forKey: .placement)
         endpointMode = try container.decodeIfPresent(String.self, forKey: .endpointMode)
+    }
+
+    /// `update_config` and `rollback_config` (swarm rollouts; carried, not acted on).
+    public struct UpdateConfig: Sendable, Hashable, Codable {
+        public var parallelism: Int?
+        public var delay: ComposeDuration?
+        public var failureAction: String?
+        public var monitor: ComposeDuration?
+        public var maxFailureRatio: Double?
+        public var order: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case parallelism, delay
+            case failureAction = "failure_action"
+            case monitor
+            case maxFailureRatio = "max_failure_ratio"
+            case order
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let node = try NodeDecoder.of(decoder)
+            parallelism = try container.decodeIfPresent(Int.self, forKey: .parallelism)
+            delay = try node.optionalChild("delay")?.duration()
+            failureAction = try container.decodeIfPresent(String.self, forKey: .failureAction)
+            monitor = try node.optionalChild("monitor")?.duration()
+            maxFailureRatio = try container.decodeIfPresent(Double.self, forKey: .maxFailureRatio)
+            order = try container.decodeIfPresent(String.self, forKey: .order)
+            if let order, order != "start-first" && order != "stop-first" {
+                throw node.optionalChild("order").map { $0.fail("must be start-first or stop-first, not \"\(order)\"") } ?? node.fail("")
+            }
+        }
     }
 
     public struct Resources: Sendable, Hashable, Codable {

@@ -302,11 +302,6 @@ public struct Service: Sendable, Hashable, Codable {
         workingDir = try c.decodeIfPresent(String.self, forKey: .workingDir)
         extensions = try node.extensions()
 
-        if networkMode != nil && networks != nil {
-            throw child(.networks).map {
-                $0.fail(.conflict, "\"network_mode\" and \"networks\" cannot be combined")
-            } ?? node.fail("")
-        }
         if let replicas = deploy?.replicas, let scale, replicas != scale {
             throw child(.scale).map {
                 $0.fail(.conflict, "scale (\(scale)) and deploy.replicas (\(replicas)) disagree")

@@ -181,13 +181,16 @@ extension ServiceVolume {
 
         if let source = volume.source, Self.isHostPath(source) {
             volume.type = .bind
+            // Creating a missing host path is compose's default for binds (printed only when off).
             volume.bind = volume.bind ?? BindOptions()
-            volume.bind?.createHostPath = true
         } else {
             volume.volume = volume.volume ?? VolumeOptions()
         }
         return volume
     }
+
+    /// Whether a missing bind source is created: compose's default unless `create_host_path: false`.
+    public var createsHostPath: Bool { bind?.createHostPath ?? true }
 
     /// The bind propagation modes.
     public static let propagations: Set<String> = ["shared", "rshared", "slave", "rslave", "private", "rprivate"]
