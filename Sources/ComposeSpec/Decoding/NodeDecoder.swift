@@ -193,6 +193,8 @@ extension String {
 private struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: NodeDecoder
     let pairs: [YAMLPair]
+    /// The keys' texts, scanned for small mappings without copying pairs.
+    let keys: [String]
     /// Built only for large mappings (the `services` of a big project); small ones are scanned.
     let index: [String: Int]?
 
@@ -205,45 +207,43 @@ private struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
         } else {
             throw decoder.typeMismatch("a mapping")
         }
-        for pair in pairs where pair.key.scalarText == nil {
-            throw ComposeError(.invalidType, at: pair.key.location, path: decoder.path.description,
-                               "keys must be strings, not \(pair.key.kindDescription)")
+        var keys: [String] = []
+        keys.reserveCapacity(pairs.count)
+        for pair in pairs {
+            guard let key = pair.key.scalarText else {
+                throw ComposeError(.invalidType, at: pair.key.location, path: decoder.path.description,
+                                   "keys must be strings, not \(pair.key.kindDescription)")
+            }
+            keys.append(key)
         }
+        self.keys = keys
         if let known = Key.self as? any (CodingKey & CaseIterable).Type {
-            let names = Set(known.allCaseNames)
-            for pair in pairs {
-                let key = pair.key.scalarText ?? ""
-                if !names.contains(key) && !key.hasPrefix("x-") {
-                    throw ComposeError(.unknownKey, at: pair.key.location, path: decoder.path.description,
-                                       "unknown key \"\(key)\"\(Self.suggestion(for: key, among: names))")
-                }
+            let names = KeyNames.of(known)
+            for (offset, key) in keys.enumerated() where !names.contains(key) && !key.hasPrefix("x-") {
+                throw ComposeError(.unknownKey, at: pairs[offset].key.location, path: decoder.path.description,
+                                   "unknown key \"\(key)\"\(KeyNames.suggestion(for: key, among: names))")
             }
         }
         if pairs.count > 12 {
             var index: [String: Int] = [:]
             index.reserveCapacity(pairs.count)
-            for (offset, pair) in pairs.enumerated() { index[pair.key.scalarText ?? ""] = offset }
+            for (offset, key) in keys.enumerated() { index[key] = offset }
             self.index = index
         } else {
             index = nil
         }
     }
 
-    private static func suggestion(for key: String, among names: Set<String>) -> String {
-        let close = names.filter { $0.editDistance(to: key) <= 2 }.sorted()
-        return close.first.map { " (did you mean \"\($0)\"?)" } ?? ""
-    }
-
     var codingPath: [any CodingKey] { decoder.codingPath }
 
     var allKeys: [Key] {
-        pairs.compactMap { pair in pair.key.scalarText.flatMap { Key(stringValue: $0) } }
-            .filter { !$0.stringValue.hasPrefix("x-") || Key.self == AnyKey.self }
+        keys.compactMap { Key(stringValue: $0) }
     }
 
     private func value(for key: Key) -> YAMLNode? {
-        if let index { return index[key.stringValue].map { pairs[$0].value } }
-        return pairs.first(where: { $0.key.scalarText == key.stringValue })?.value
+        let name = key.stringValue
+        if let index { return index[name].map { pairs[$0].value } }
+        return keys.firstIndex(of: name).map { pairs[$0].value }
     }
 
     private func child(_ key: Key) throws -> NodeDecoder {

@@ -177,135 +177,158 @@ public struct Service: Sendable, Hashable, Codable {
         case workingDir = "working_dir"
     }
 
+    /// Walks the keys the file has (a service sets a handful of the ~95 keys), so a large
+    /// project decodes in time linear in what it says.
     public init(from decoder: any Decoder) throws {
         let node = try NodeDecoder.of(decoder)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
         guard case .key(let name)? = node.path.components.last else {
             throw node.fail("a service must be decoded under its name")
         }
         self.name = name
-        func child(_ key: CodingKeys) -> NodeDecoder? { node.optionalChild(key.rawValue) }
+        guard let pairs = node.node.mappingPairs else {
+            if node.isNull { return }
+            throw node.typeMismatch("a mapping")
+        }
+        for pair in pairs {
+            guard let key = pair.key.scalarText else {
+                throw ComposeError(.invalidType, at: pair.key.location, path: node.path.description, "keys must be strings")
+            }
+            let value = node.child(pair.value, key: key)
+            if key.hasPrefix("x-") {
+                extensions[key] = try ComposeValue(node: pair.value, path: value.path)
+                continue
+            }
+            guard let field = CodingKeys(rawValue: key) else {
+                throw ComposeError(.unknownKey, at: pair.key.location, path: node.path.description,
+                                   "unknown key \"\(key)\"\(KeyNames.suggestion(for: key, among: KeyNames.of(CodingKeys.self)))")
+            }
+            // A null value is the same as no value, as in compose.
+            if value.isNull { continue }
+            try decode(field, from: value)
+        }
+        try validate(node)
+    }
 
-        annotations = try child(.annotations)?.stringMapNoNulls()
-        attach = try c.decodeIfPresent(Bool.self, forKey: .attach)
-        blkioConfig = try c.decodeIfPresent(ComposeValue.self, forKey: .blkioConfig)
-        build = try c.decodeIfPresent(BuildConfig.self, forKey: .build)
-        capAdd = try c.decodeIfPresent([String].self, forKey: .capAdd)
-        capDrop = try c.decodeIfPresent([String].self, forKey: .capDrop)
-        cgroup = try c.decodeIfPresent(String.self, forKey: .cgroup)
+    private mutating func decode(_ field: CodingKeys, from value: NodeDecoder) throws {
+        switch field {
+        case .annotations: annotations = try value.stringMapNoNulls()
+        case .attach: attach = try value.bool()
+        case .blkioConfig: blkioConfig = try value.decode(ComposeValue.self)
+        case .build: build = try value.decode(BuildConfig.self)
+        case .capAdd: capAdd = try value.decode([String].self)
+        case .capDrop: capDrop = try value.decode([String].self)
+        case .cgroup: cgroup = try value.string()
+        case .cgroupParent: cgroupParent = try value.string()
+        case .command: command = try value.command()
+        case .configs: configs = try value.decode([ServiceFileReference].self)
+        case .containerName: containerName = try value.string()
+        case .cpuCount: cpuCount = try value.int()
+        case .cpuPercent: cpuPercent = try value.double()
+        case .cpuPeriod: cpuPeriod = try value.int()
+        case .cpuQuota: cpuQuota = try value.int()
+        case .cpuRTPeriod: cpuRTPeriod = try value.decode(ComposeValue.self)
+        case .cpuRTRuntime: cpuRTRuntime = try value.decode(ComposeValue.self)
+        case .cpuShares: cpuShares = try value.int()
+        case .cpus: cpus = try value.double()
+        case .cpuset: cpuset = try value.string()
+        case .credentialSpec: credentialSpec = try value.decode(ComposeValue.self)
+        case .dependsOn: dependsOn = try value.dependencies()
+        case .deploy: deploy = try value.decode(DeployConfig.self)
+        case .develop: develop = try value.decode(ComposeValue.self)
+        case .deviceCgroupRules: deviceCgroupRules = try value.decode([String].self)
+        case .devices: devices = try value.decode([DeviceMapping].self)
+        case .dns: dns = try value.stringOrList()
+        case .dnsOpt: dnsOpt = try value.decode([String].self)
+        case .dnsSearch: dnsSearch = try value.stringOrList()
+        case .domainname: domainname = try value.string()
+        case .entrypoint: entrypoint = try value.command()
+        case .envFile:
+            envFile = value.node.sequenceItems != nil
+                ? try value.decode([EnvFileReference].self)
+                : [EnvFileReference(path: try value.string())]
+        case .environment: environment = try value.stringMap()
+        case .expose: expose = try value.decode([String].self)
+        case .externalLinks: externalLinks = try value.decode([String].self)
+        case .extraHosts: extraHosts = try value.extraHosts()
+        case .gpus: gpus = try value.decode(ComposeValue.self)
+        case .groupAdd: groupAdd = try value.decode([String].self)
+        case .healthcheck: healthcheck = try value.decode(HealthCheck.self)
+        case .hostname: hostname = try value.string()
+        case .image: image = try value.string()
+        case .initProcess: initProcess = try value.bool()
+        case .ipc: ipc = try value.string()
+        case .isolation: isolation = try value.string()
+        case .labelFile: labelFile = try value.stringOrList()
+        case .labels: labels = try value.stringMapNoNulls()
+        case .links: links = try value.decode([String].self)
+        case .logging: logging = try value.decode(LoggingConfig.self)
+        case .macAddress: macAddress = try value.string()
+        case .memLimit: memLimit = try value.byteSize()
+        case .memReservation: memReservation = try value.byteSize()
+        case .memSwappiness: memSwappiness = try value.int()
+        case .memswapLimit: memswapLimit = try value.byteSize()
+        case .models: models = try value.decode(ComposeValue.self)
+        case .networkMode: networkMode = try value.string()
+        case .networks: networks = try value.serviceNetworks()
+        case .oomKillDisable: oomKillDisable = try value.bool()
+        case .oomScoreAdj: oomScoreAdj = try value.int()
+        case .pid: pid = try value.string()
+        case .pidsLimit: pidsLimit = try value.int()
+        case .platform: platform = try value.string()
+        case .ports: ports = try value.ports()
+        case .postStart: postStart = try value.decode(ComposeValue.self)
+        case .preStart: preStart = try value.decode(ComposeValue.self)
+        case .preStop: preStop = try value.decode(ComposeValue.self)
+        case .privileged: privileged = try value.bool()
+        case .profiles: profiles = try value.decode([String].self)
+        case .provider: provider = try value.decode(ComposeValue.self)
+        case .pullPolicy: pullPolicy = try value.string()
+        case .pullRefreshAfter: pullRefreshAfter = try value.string()
+        case .readOnly: readOnly = try value.bool()
+        case .restart: restart = try value.string()
+        case .runtime: runtime = try value.string()
+        case .scale: scale = try value.int()
+        case .secrets: secrets = try value.decode([ServiceFileReference].self)
+        case .securityOpt: securityOpt = try value.decode([String].self)
+        case .shmSize: shmSize = try value.byteSize()
+        case .stdinOpen: stdinOpen = try value.bool()
+        case .stopGracePeriod: stopGracePeriod = try value.duration()
+        case .stopSignal: stopSignal = try value.string()
+        case .storageOpt: storageOpt = try value.stringMapNoNulls()
+        case .sysctls: sysctls = try value.stringMapNoNulls()
+        case .tmpfs: tmpfs = try value.stringOrList()
+        case .tty: tty = try value.bool()
+        case .ulimits: ulimits = try value.decode([String: Ulimit].self)
+        case .useAPISocket: useAPISocket = try value.bool()
+        case .user: user = try value.string()
+        case .usernsMode: usernsMode = try value.string()
+        case .uts: uts = try value.string()
+        case .volumes: volumes = try value.serviceVolumes()
+        case .volumesFrom: volumesFrom = try value.decode([String].self)
+        case .workingDir: workingDir = try value.string()
+        }
+    }
+
+    /// Checks of single values that need more than their type.
+    private func validate(_ node: NodeDecoder) throws {
+        func fail(_ key: CodingKeys, code: ComposeError.Code = .invalidValue, _ message: String) -> ComposeError {
+            (node.optionalChild(key.rawValue) ?? node).fail(code, message)
+        }
         if let cgroup, cgroup != "host" && cgroup != "private" {
-            throw child(.cgroup).map { $0.fail("must be \"host\" or \"private\", not \"\(cgroup)\"") } ?? node.fail("")
+            throw fail(.cgroup, "must be \"host\" or \"private\", not \"\(cgroup)\"")
         }
-        cgroupParent = try c.decodeIfPresent(String.self, forKey: .cgroupParent)
-        command = try child(.command)?.command()
-        if node.node["command"]?.resolved == .null, node.node["command"] != nil { command = nil }
-        configs = try c.decodeIfPresent([ServiceFileReference].self, forKey: .configs)
-        containerName = try c.decodeIfPresent(String.self, forKey: .containerName)
-        cpuCount = try c.decodeIfPresent(Int.self, forKey: .cpuCount)
-        cpuPercent = try c.decodeIfPresent(Double.self, forKey: .cpuPercent)
-        cpuPeriod = try c.decodeIfPresent(Int.self, forKey: .cpuPeriod)
-        cpuQuota = try c.decodeIfPresent(Int.self, forKey: .cpuQuota)
-        cpuRTPeriod = try c.decodeIfPresent(ComposeValue.self, forKey: .cpuRTPeriod)
-        cpuRTRuntime = try c.decodeIfPresent(ComposeValue.self, forKey: .cpuRTRuntime)
-        cpuShares = try c.decodeIfPresent(Int.self, forKey: .cpuShares)
-        cpus = try c.decodeIfPresent(Double.self, forKey: .cpus)
-        cpuset = try c.decodeIfPresent(String.self, forKey: .cpuset)
-        credentialSpec = try c.decodeIfPresent(ComposeValue.self, forKey: .credentialSpec)
-        dependsOn = try child(.dependsOn)?.dependencies()
-        deploy = try c.decodeIfPresent(DeployConfig.self, forKey: .deploy)
-        develop = try c.decodeIfPresent(ComposeValue.self, forKey: .develop)
-        deviceCgroupRules = try c.decodeIfPresent([String].self, forKey: .deviceCgroupRules)
-        devices = try c.decodeIfPresent([DeviceMapping].self, forKey: .devices)
-        dns = try child(.dns)?.stringOrList()
-        dnsOpt = try c.decodeIfPresent([String].self, forKey: .dnsOpt)
-        dnsSearch = try child(.dnsSearch)?.stringOrList()
-        domainname = try c.decodeIfPresent(String.self, forKey: .domainname)
-        entrypoint = try child(.entrypoint)?.command()
-        if let envFile = child(.envFile) {
-            self.envFile = envFile.node.sequenceItems != nil
-                ? try envFile.decode([EnvFileReference].self)
-                : [EnvFileReference(path: try envFile.string())]
-        }
-        environment = try child(.environment)?.stringMap()
-        expose = try c.decodeIfPresent([String].self, forKey: .expose)
-        externalLinks = try c.decodeIfPresent([String].self, forKey: .externalLinks)
-        extraHosts = try child(.extraHosts)?.extraHosts()
-        gpus = try c.decodeIfPresent(ComposeValue.self, forKey: .gpus)
-        groupAdd = try c.decodeIfPresent([String].self, forKey: .groupAdd)
-        healthcheck = try c.decodeIfPresent(HealthCheck.self, forKey: .healthcheck)
-        hostname = try c.decodeIfPresent(String.self, forKey: .hostname)
-        image = try c.decodeIfPresent(String.self, forKey: .image)
-        initProcess = try c.decodeIfPresent(Bool.self, forKey: .initProcess)
-        ipc = try c.decodeIfPresent(String.self, forKey: .ipc)
-        isolation = try c.decodeIfPresent(String.self, forKey: .isolation)
-        labelFile = try child(.labelFile)?.stringOrList()
-        labels = try child(.labels)?.stringMapNoNulls()
-        links = try c.decodeIfPresent([String].self, forKey: .links)
-        logging = try c.decodeIfPresent(LoggingConfig.self, forKey: .logging)
-        macAddress = try c.decodeIfPresent(String.self, forKey: .macAddress)
-        memLimit = try child(.memLimit)?.byteSize()
-        memReservation = try child(.memReservation)?.byteSize()
-        memSwappiness = try c.decodeIfPresent(Int.self, forKey: .memSwappiness)
-        memswapLimit = try child(.memswapLimit)?.byteSize()
-        models = try c.decodeIfPresent(ComposeValue.self, forKey: .models)
-        networkMode = try c.decodeIfPresent(String.self, forKey: .networkMode)
-        networks = try child(.networks)?.serviceNetworks()
-        oomKillDisable = try c.decodeIfPresent(Bool.self, forKey: .oomKillDisable)
-        oomScoreAdj = try c.decodeIfPresent(Int.self, forKey: .oomScoreAdj)
         if let oomScoreAdj, !(-1000...1000).contains(oomScoreAdj) {
-            throw child(.oomScoreAdj).map { $0.fail("must be between -1000 and 1000") } ?? node.fail("")
+            throw fail(.oomScoreAdj, "must be between -1000 and 1000")
         }
-        pid = try c.decodeIfPresent(String.self, forKey: .pid)
-        pidsLimit = try c.decodeIfPresent(Int.self, forKey: .pidsLimit)
-        platform = try c.decodeIfPresent(String.self, forKey: .platform)
-        ports = try child(.ports)?.ports()
-        postStart = try c.decodeIfPresent(ComposeValue.self, forKey: .postStart)
-        preStart = try c.decodeIfPresent(ComposeValue.self, forKey: .preStart)
-        preStop = try c.decodeIfPresent(ComposeValue.self, forKey: .preStop)
-        privileged = try c.decodeIfPresent(Bool.self, forKey: .privileged)
-        profiles = try c.decodeIfPresent([String].self, forKey: .profiles)
-        provider = try c.decodeIfPresent(ComposeValue.self, forKey: .provider)
-        pullPolicy = try c.decodeIfPresent(String.self, forKey: .pullPolicy)
         if let pullPolicy, !PullPolicy.isValid(pullPolicy) {
-            throw child(.pullPolicy).map {
-                $0.fail("unknown pull policy \"\(pullPolicy)\" (expected always, missing, never, build, daily, weekly or every_<duration>)")
-            } ?? node.fail("")
+            throw fail(.pullPolicy, "unknown pull policy \"\(pullPolicy)\" (expected always, missing, never, build, daily, weekly or every_<duration>)")
         }
-        pullRefreshAfter = try c.decodeIfPresent(String.self, forKey: .pullRefreshAfter)
-        readOnly = try c.decodeIfPresent(Bool.self, forKey: .readOnly)
-        restart = try c.decodeIfPresent(String.self, forKey: .restart)
         if let restart, !Self.isValidRestart(restart) {
-            throw child(.restart).map {
-                $0.fail("unknown restart policy \"\(restart)\" (expected no, always, on-failure[:N] or unless-stopped)")
-            } ?? node.fail("")
+            throw fail(.restart, "unknown restart policy \"\(restart)\" (expected no, always, on-failure[:N] or unless-stopped)")
         }
-        runtime = try c.decodeIfPresent(String.self, forKey: .runtime)
-        scale = try c.decodeIfPresent(Int.self, forKey: .scale)
-        if let scale, scale < 0 { throw child(.scale).map { $0.fail("must not be negative") } ?? node.fail("") }
-        secrets = try c.decodeIfPresent([ServiceFileReference].self, forKey: .secrets)
-        securityOpt = try c.decodeIfPresent([String].self, forKey: .securityOpt)
-        shmSize = try child(.shmSize)?.byteSize()
-        stdinOpen = try c.decodeIfPresent(Bool.self, forKey: .stdinOpen)
-        stopGracePeriod = try child(.stopGracePeriod)?.duration()
-        stopSignal = try c.decodeIfPresent(String.self, forKey: .stopSignal)
-        storageOpt = try child(.storageOpt)?.stringMapNoNulls()
-        sysctls = try child(.sysctls)?.stringMapNoNulls()
-        tmpfs = try child(.tmpfs)?.stringOrList()
-        tty = try c.decodeIfPresent(Bool.self, forKey: .tty)
-        ulimits = try c.decodeIfPresent([String: Ulimit].self, forKey: .ulimits)
-        useAPISocket = try c.decodeIfPresent(Bool.self, forKey: .useAPISocket)
-        user = try c.decodeIfPresent(String.self, forKey: .user)
-        usernsMode = try c.decodeIfPresent(String.self, forKey: .usernsMode)
-        uts = try c.decodeIfPresent(String.self, forKey: .uts)
-        volumes = try child(.volumes)?.serviceVolumes()
-        volumesFrom = try c.decodeIfPresent([String].self, forKey: .volumesFrom)
-        workingDir = try c.decodeIfPresent(String.self, forKey: .workingDir)
-        extensions = try node.extensions()
-
+        if let scale, scale < 0 { throw fail(.scale, "must not be negative") }
         if let replicas = deploy?.replicas, let scale, replicas != scale {
-            throw child(.scale).map {
-                $0.fail(.conflict, "scale (\(scale)) and deploy.replicas (\(replicas)) disagree")
-            } ?? node.fail("")
+            throw fail(.scale, code: .conflict, "scale (\(scale)) and deploy.replicas (\(replicas)) disagree")
         }
     }
 
