@@ -74,9 +74,11 @@ enum ScalarQuoting {
     /// `text` in double quotes with JSON-style escapes (`\"`, `\\`, `\n`, `\t`, `\uXXXX`), valid
     /// both as a YAML double-quoted scalar and as a JSON string.
     static func doubleQuoted(_ text: String, into output: inout String) {
-        output.append("\"")
-        var plainStart = text.unicodeScalars.startIndex
+        output += "\""
+        // Append unescaped runs as whole strings: mutating `output.unicodeScalars` in place would
+        // copy the whole output on every call.
         let scalars = text.unicodeScalars
+        var runStart = scalars.startIndex
         var index = scalars.startIndex
         while index < scalars.endIndex {
             let scalar = scalars[index]
@@ -92,14 +94,18 @@ enum ScalarQuoting {
             default: escape = mustEscape(scalar) ? unicodeEscape(scalar.value) : nil
             }
             if let escape {
-                output.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
-                output.append(escape)
-                plainStart = scalars.index(after: index)
+                if runStart < index { output += String(scalars[runStart..<index]) }
+                output += escape
+                runStart = scalars.index(after: index)
             }
             index = scalars.index(after: index)
         }
-        output.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
-        output.append("\"")
+        if runStart == scalars.startIndex {
+            output += text
+        } else if runStart < scalars.endIndex {
+            output += String(scalars[runStart..<scalars.endIndex])
+        }
+        output += "\""
     }
 
     private static func unicodeEscape(_ value: UInt32) -> String {

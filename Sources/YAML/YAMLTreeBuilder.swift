@@ -15,6 +15,9 @@ struct YAMLTreeBuilder {
         var children: [YAMLNode] = []
         /// Nodes this collection expands to, itself included (aliases count their full size).
         var size = 1
+        /// Levels of collections in this one, itself included, so that an alias to it can be
+        /// checked against the depth limit where it is used.
+        var height = 1
         var hasMergeKey = false
     }
 
@@ -23,6 +26,7 @@ struct YAMLTreeBuilder {
     private struct Anchored {
         var node: YAMLNode
         var size: Int
+        var height: Int
     }
 
     private var stack: [Frame] = []
@@ -52,7 +56,7 @@ struct YAMLTreeBuilder {
                          at location: SourceLocation) throws(YAMLError) {
         try count(1, at: location)
         let node = YAMLNode(.scalar(text, style), tag: tag, location: location)
-        try attach(node, size: 1, anchor: anchor)
+        attach(node, size: 1, height: 0, anchor: anchor)
     }
 
     mutating func alias(_ name: String, at location: SourceLocation) throws(YAMLError) {
@@ -60,18 +64,18 @@ struct YAMLTreeBuilder {
             throw YAMLError(.undefinedAlias, at: location,
                             "alias *\(name) refers to no anchor defined before it (define &\(name) first)")
         }
+        if stack.count + anchored.height > limits.maxDepth {
+            throw tooDeep(at: location)
+        }
         try count(anchored.size, at: location)
         var node = anchored.node
         node.location = location
-        try attach(node, size: anchored.size, anchor: nil)
+        attach(node, size: anchored.size, height: anchored.height, anchor: nil)
     }
 
     mutating func beginCollection(mapping: Bool, tag: String?, anchor: String?,
                                   at location: SourceLocation) throws(YAMLError) {
-        if stack.count >= limits.maxDepth {
-            throw YAMLError(.tooDeep, at: location,
-                            "collections nested deeper than \(limits.maxDepth) levels; flatten the document")
-        }
+        if stack.count >= limits.maxDepth { throw tooDeep(at: location) }
         try count(1, at: location)
         stack.append(Frame(isMapping: mapping, tag: tag, anchor: anchor, location: location))
     }
@@ -85,7 +89,12 @@ struct YAMLTreeBuilder {
         } else {
             node = YAMLNode(.sequence(frame.children), tag: frame.tag, location: frame.location)
         }
-        try attach(node, size: frame.size, anchor: frame.anchor)
+        attach(node, size: frame.size, height: frame.height, anchor: frame.anchor)
+    }
+
+    private func tooDeep(at location: SourceLocation) -> YAMLError {
+        YAMLError(.tooDeep, at: location,
+                  "collections nested deeper than \(limits.maxDepth) levels; flatten the document")
     }
 
     // MARK: - Building
@@ -99,8 +108,8 @@ struct YAMLTreeBuilder {
         }
     }
 
-    private mutating func attach(_ node: YAMLNode, size: Int, anchor: String?) throws(YAMLError) {
-        if let anchor { anchors[anchor] = Anchored(node: node, size: size) }
+    private mutating func attach(_ node: YAMLNode, size: Int, height: Int, anchor: String?) {
+        if let anchor { anchors[anchor] = Anchored(node: node, size: size, height: height) }
         guard !stack.isEmpty else {
             root = node
             return
@@ -111,6 +120,7 @@ struct YAMLTreeBuilder {
         }
         stack[last].children.append(node)
         stack[last].size += size
+        stack[last].height = max(stack[last].height, height + 1)
     }
 
     /// `<<` written plain (or tagged `!!merge`): a quoted `"<<"` is an ordinary key.

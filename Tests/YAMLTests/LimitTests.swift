@@ -57,6 +57,15 @@ import Testing
         #expect(parseError("[" + text + "]", limits: limits)?.code == .tooDeep)
     }
 
+    @Test("an alias that would nest its anchored node beyond the depth limit fails with tooDeep")
+    func deepAlias() {
+        let limits = YAMLLimits(maxBytes: 1 << 20, maxDepth: 6, maxNodes: 1000)
+        let text = "a: &a [[[1]]]\nb: [[*a]]\nc: [[[[*a]]]]\n"
+        let error = parseError(text, limits: limits)
+        #expect(error?.code == .tooDeep)
+        #expect(error?.location == SourceLocation(file: "t.yaml", line: 3, column: 8))
+    }
+
     @Test("a 50 MB input fails with tooLarge before parsing")
     func tooLarge() {
         let bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 50 << 20)
