@@ -39,9 +39,8 @@ private struct Writer {
     private mutating func mapping(_ pairs: [YAMLPair], indent: Int, inline: Bool) {
         for (index, pair) in pairs.enumerated() {
             if index > 0 || !inline { spaces(indent) }
-            if isImplicitKey(pair.key) {
-                if let tag = pair.key.tag { output += Self.tagText(tag) + " " }
-                scalar(pair.key, blockIndent: nil)
+            if let key = implicitKey(pair.key) {
+                output += key
                 output += ":"
                 value(pair.value, indent: indent)
             } else {
@@ -122,9 +121,14 @@ private struct Writer {
         }
     }
 
-    private func isImplicitKey(_ key: YAMLNode) -> Bool {
-        guard case .scalar(let text, _) = key.kind else { return false }
-        return text.utf8.count <= Self.maxImplicitKeyLength
+    /// A scalar key as written on one line, or nil when it must take the explicit `? key` form:
+    /// a collection, or longer than YAML allows an implicit key to be.
+    private func implicitKey(_ key: YAMLNode) -> String? {
+        guard case .scalar = key.kind else { return nil }
+        var writer = Writer()
+        if let tag = key.tag { writer.output += Self.tagText(tag) + " " }
+        writer.scalar(key, blockIndent: nil)
+        return writer.output.unicodeScalars.count < Self.maxImplicitKeyLength ? writer.output : nil
     }
 
     // MARK: - Scalars
