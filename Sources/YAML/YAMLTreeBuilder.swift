@@ -103,8 +103,8 @@ struct YAMLTreeBuilder {
         producedNodes += nodes
         if producedNodes > limits.maxNodes {
             throw YAMLError(.aliasExpansion, at: location,
-                            "document expands to more than \(limits.maxNodes) nodes through aliases; "
-                                + "reduce alias use")
+                            "document expands to more than \(limits.maxNodes) nodes (an alias counts as "
+                                + "everything it repeats); reduce alias use or split the document")
         }
     }
 
