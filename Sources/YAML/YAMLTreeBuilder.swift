@@ -5,14 +5,16 @@ struct YAMLTreeBuilder {
     private let file: String
     private let limits: YAMLLimits
 
-    /// A collection being read: its children so far. Mappings keep keys and values alternating
-    /// in `children` until the end event turns them into pairs.
+    /// A collection being read: its items (sequences) or pairs (mappings) so far, and for a
+    /// mapping the key waiting for its value.
     private struct Frame {
         var isMapping: Bool
         var tag: String?
         var anchor: String?
         var location: SourceLocation
-        var children: [YAMLNode] = []
+        var items: [YAMLNode] = []
+        var pairs: [YAMLPair] = []
+        var pendingKey: YAMLNode?
         /// Nodes this collection expands to, itself included (aliases count their full size).
         var size = 1
         /// Levels of collections in this one, itself included, so that an alias to it can be
@@ -87,7 +89,7 @@ struct YAMLTreeBuilder {
             let pairs = frame.hasMergeKey ? try mergedPairs(frame) : try checkedPairs(frame)
             node = YAMLNode(.mapping(pairs), tag: frame.tag, location: frame.location)
         } else {
-            node = YAMLNode(.sequence(frame.children), tag: frame.tag, location: frame.location)
+            node = YAMLNode(.sequence(frame.items), tag: frame.tag, location: frame.location)
         }
         attach(node, size: frame.size, height: frame.height, anchor: frame.anchor)
     }
@@ -115,10 +117,15 @@ struct YAMLTreeBuilder {
             return
         }
         let last = stack.count - 1
-        if stack[last].isMapping && stack[last].children.count % 2 == 0 && Self.isMergeKey(node) {
-            stack[last].hasMergeKey = true
+        if !stack[last].isMapping {
+            stack[last].items.append(node)
+        } else if let key = stack[last].pendingKey {
+            stack[last].pairs.append(YAMLPair(key: key, value: node))
+            stack[last].pendingKey = nil
+        } else {
+            if Self.isMergeKey(node) { stack[last].hasMergeKey = true }
+            stack[last].pendingKey = node
         }
-        stack[last].children.append(node)
         stack[last].size += size
         stack[last].height = max(stack[last].height, height + 1)
     }
@@ -131,17 +138,6 @@ struct YAMLTreeBuilder {
 
     // MARK: - Mappings
 
-    private func pairs(of frame: Frame) -> [YAMLPair] {
-        var pairs: [YAMLPair] = []
-        pairs.reserveCapacity(frame.children.count / 2)
-        var index = 0
-        while index + 1 < frame.children.count {
-            pairs.append(YAMLPair(key: frame.children[index], value: frame.children[index + 1]))
-            index += 2
-        }
-        return pairs
-    }
-
     private func duplicateKeyError(_ key: String, first: SourceLocation, again: SourceLocation) -> YAMLError {
         YAMLError(.duplicateKey, at: again, "duplicate key \"\(key)\" (first defined at \(first))")
     }
@@ -149,7 +145,7 @@ struct YAMLTreeBuilder {
     /// Pairs of a mapping without merge keys, rejecting keys written twice. Small mappings (most
     /// of a compose file) are checked by a scan, larger ones through a dictionary.
     private func checkedPairs(_ frame: Frame) throws(YAMLError) -> [YAMLPair] {
-        let pairs = pairs(of: frame)
+        let pairs = frame.pairs
         if pairs.count <= 12 {
             for later in pairs.indices {
                 guard let text = pairs[later].key.scalarText else { continue }
@@ -174,7 +170,7 @@ struct YAMLTreeBuilder {
     /// Resolves `<<`: keys written in this mapping win over merged ones; among merged mappings the
     /// earlier wins; merged pairs take the place where `<<` stood.
     private func mergedPairs(_ frame: Frame) throws(YAMLError) -> [YAMLPair] {
-        let written = pairs(of: frame)
+        let written = frame.pairs
         var explicit: [String: SourceLocation] = [:]
         var mergeLocation: SourceLocation?
         for pair in written {
