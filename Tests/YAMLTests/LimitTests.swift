@@ -94,6 +94,7 @@ import Testing
         ([0x61, 0x3A, 0x20, 0xED, 0xA0, 0x80], 1, 4),                  // UTF-16 surrogate
         ([0x61, 0x3A, 0x20, 0xC3, 0xA9, 0xF4, 0x90, 0x80, 0x80], 1, 5), // é, then above U+10FFFF
         ([0x61, 0x3A, 0x20, 0xE2, 0x82], 1, 4),                        // cut off at the end
+        ([0xEF, 0xBB, 0xBF, 0x61, 0x3A, 0x20, 0xFF], 1, 4),            // after a byte-order mark
     ] as [([UInt8], Int, Int)])
     func invalidUTF8(bytes: [UInt8], line: Int, column: Int) {
         let error = parseError(bytes)
