@@ -29,8 +29,9 @@ enum ScalarQuoting {
             break
         }
         if last == UInt8(ascii: " ") || last == UInt8(ascii: ":") { return false }
-        if case .string = ResolvedScalar.resolvePlain(text) {} else { return false }
-        if yaml11Words.contains(text) || readsAsNumberElsewhere(text) || text.hasPrefix("...") { return false }
+        if case .string = resolvePlain(text) {} else { return false }
+        if (bytes.count <= 3 && yaml11Words.contains(text)) || readsAsNumberElsewhere(text)
+            || text.hasPrefix("...") { return false }
         var previous: UInt8 = 0
         for byte in bytes {
             if byte < 0x20 || byte == 0x7F { return false }
@@ -41,24 +42,41 @@ enum ScalarQuoting {
         return !bytes.contains(where: { $0 >= 0x80 }) || !text.unicodeScalars.contains(where: mustEscape)
     }
 
+    /// `ResolvedScalar.resolvePlain`, answering `.string` at once for text whose first byte
+    /// cannot start a null, a boolean or a number (most text, and the emitter asks for every
+    /// scalar).
+    static func resolvePlain(_ text: String) -> ResolvedScalar {
+        guard let first = text.utf8.first else { return .null }
+        switch first {
+        case UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"),
+             UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return ResolvedScalar.resolvePlain(text)
+        default:
+            return .string(text)
+        }
+    }
+
     /// True for text the core schema reads as a string but YAML 1.1 readers and go-yaml (which
     /// prints `docker compose config`) read as a number or a date: digits with underscores
     /// (`1_000`), `0b`/`0o`/`0X` prefixes, hex floats, `+inf`, sexagesimal numbers (`12:30`) and
     /// timestamps (`2024-01-02`). Like go-yaml, it leaves `1.2.3`, `8.8.8.8` and `80:80` plain.
     static func readsAsNumberElsewhere(_ text: String) -> Bool {
-        var bytes = Array(text.utf8)[...]
-        guard let first = bytes.first, isDigit(first) || first == UInt8(ascii: "+")
+        guard let first = text.utf8.first, isDigit(first) || first == UInt8(ascii: "+")
                 || first == UInt8(ascii: "-") || first == UInt8(ascii: ".") else { return false }
+        var bytes = Array(text.utf8)[...]
         if isSexagesimal(bytes) || isTimestamp(bytes) { return true }
         if bytes.contains(UInt8(ascii: "_")) {
             let withoutUnderscores = String(decoding: bytes.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self)
             if case .string = ResolvedScalar.resolvePlain(withoutUnderscores) {} else { return true }
         }
         if first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
-        let lowered = String(decoding: bytes.map { $0 | 0x20 }, as: UTF8.self)
-        if lowered == "inf" || lowered == "infinity" || lowered == "nan" { return true }
+        let lowered = bytes.map { $0 | 0x20 }   // ASCII letters to lower case; digits unchanged
+        if lowered.elementsEqual("inf".utf8) || lowered.elementsEqual("infinity".utf8)
+            || lowered.elementsEqual("nan".utf8) { return true }
         // 0x, 0b, 0o in either case: Go's ParseInt/ParseFloat prefixes.
-        if lowered.hasPrefix("0x") || lowered.hasPrefix("0b") || lowered.hasPrefix("0o") {
+        if lowered.count > 2, lowered[0] == UInt8(ascii: "0"),
+           lowered[1] == UInt8(ascii: "x") || lowered[1] == UInt8(ascii: "b") || lowered[1] == UInt8(ascii: "o") {
             return bytes.count > 2 && bytes.dropFirst(2).allSatisfy { byte in
                 isDigit(byte) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f"))
                     || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte | 0x20 == UInt8(ascii: "p")

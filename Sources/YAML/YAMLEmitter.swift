@@ -138,7 +138,7 @@ private struct Writer {
     private mutating func scalar(_ node: YAMLNode, blockIndent: Int?) {
         guard case .scalar(let text, let style) = node.kind else { return }
         if style == .plain {
-            switch ResolvedScalar.resolvePlain(text) {
+            switch ScalarQuoting.resolvePlain(text) {
             case .null where !(text.isEmpty && node.tag == "tag:yaml.org,2002:str"):
                 // `~`, `Null` and the empty scalar all print as `null` (`key: !reset` too).
                 output += node.tag == nil || text.isEmpty ? "null" : text
@@ -180,8 +180,15 @@ private struct Writer {
         if trailingBreaks > 1 { output += String(repeating: "\n", count: trailingBreaks - 1) }
     }
 
+    private static let indentation = String(repeating: " ", count: 128)
+
     private mutating func spaces(_ count: Int) {
-        output += String(repeating: " ", count: count)
+        if count <= Self.indentation.utf8.count {
+            let end = Self.indentation.utf8.index(Self.indentation.startIndex, offsetBy: count)
+            output += Self.indentation[..<end]
+        } else {
+            output += String(repeating: " ", count: count)
+        }
     }
 
     /// `!reset`, `!!str`, or `!<tag:example.com,2024:x>` for tags outside the YAML namespace.
