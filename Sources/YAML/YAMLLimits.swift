@@ -11,6 +11,7 @@ public struct YAMLLimits: Sendable, Hashable, Codable {
     /// to; more fail with `.aliasExpansion` ("billion laughs").
     public var maxNodes: Int
 
+    /// Limits of your own; start from `.default` and change one field where you can.
     public init(maxBytes: Int, maxDepth: Int, maxNodes: Int) {
         self.maxBytes = maxBytes
         self.maxDepth = maxDepth

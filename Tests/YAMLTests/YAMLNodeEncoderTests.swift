@@ -130,6 +130,22 @@ import Testing
         #expect(JSONEmitter.emit(node, pretty: false) == #"{"a":{},"b":{"y":null,"z":"host"}}"#)
     }
 
+    struct Contextual: Encodable {
+        static let key = CodingUserInfoKey(rawValue: "berth.test")!
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(encoder.userInfo[Self.key] as? String ?? "missing")
+        }
+    }
+
+    @Test("user info reaches nested values")
+    func userInfo() throws {
+        var encoder = YAMLNodeEncoder()
+        encoder.userInfo[Contextual.key] = "present"
+        let node = try encoder.encode(["a": [Contextual()]])
+        #expect(node["a"]?.sequenceItems?.first?.scalarText == "present")
+    }
+
     @Test("the encoded YAML parses back to the same meaning")
     func roundTrip() throws {
         let node = try YAMLNodeEncoder().encode(service)
