@@ -77,7 +77,9 @@ public enum JSONEmitter {
     /// Whole numbers without a fraction (`1e3` → `1000`, as Go's encoder prints a float64),
     /// others in Swift's shortest round-tripping form, which is valid JSON.
     private static func number(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
+        // Conversion rather than `rounded()`/`Int(exactly:)`, which optimise to libm calls
+        // (round, trunc) that this target does not link.
+        if value.magnitude < 1e15, Double(Int(value)) == value { return String(Int(value)) }
         return String(value)
     }
 }

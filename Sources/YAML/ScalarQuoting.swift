@@ -29,8 +29,9 @@ enum ScalarQuoting {
             break
         }
         if last == UInt8(ascii: " ") || last == UInt8(ascii: ":") { return false }
-        if case .string = ResolvedScalar.resolvePlain(text) {} else { return false }
-        if yaml11Words.contains(text) || looksNumeric(bytes) || text.hasPrefix("...") { return false }
+        if case .string = resolvePlain(text) {} else { return false }
+        if (bytes.count <= 3 && yaml11Words.contains(text)) || readsAsNumberElsewhere(text)
+            || text.hasPrefix("...") { return false }
         var previous: UInt8 = 0
         for byte in bytes {
             if byte < 0x20 || byte == 0x7F { return false }
@@ -41,24 +42,96 @@ enum ScalarQuoting {
         return !bytes.contains(where: { $0 >= 0x80 }) || !text.unicodeScalars.contains(where: mustEscape)
     }
 
-    /// Starts like a number and uses only number characters: `1.2.3`, `2024-01-02`, `1_000`,
-    /// `0b101`, `12:30`. Other readers (YAML 1.1: sexagesimal, timestamps, underscores) may take
-    /// such text as a number or date, so it is quoted.
-    private static func looksNumeric(_ bytes: String.UTF8View) -> Bool {
-        guard let first = bytes.first,
-              (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
-                || first == UInt8(ascii: "+") || first == UInt8(ascii: ".") else { return false }
-        return bytes.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
-                 UInt8(ascii: "A")...UInt8(ascii: "F"), UInt8(ascii: "x"), UInt8(ascii: "X"),
-                 UInt8(ascii: "o"), UInt8(ascii: "O"), UInt8(ascii: "_"), UInt8(ascii: "+"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: ":"):
-                return true
-            default:
-                return false
+    /// `ResolvedScalar.resolvePlain`, answering `.string` at once for text whose first byte
+    /// cannot start a null, a boolean or a number (most text, and the emitter asks for every
+    /// scalar).
+    static func resolvePlain(_ text: String) -> ResolvedScalar {
+        guard let first = text.utf8.first else { return .null }
+        switch first {
+        case UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"),
+             UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return ResolvedScalar.resolvePlain(text)
+        default:
+            return .string(text)
+        }
+    }
+
+    /// True for text the core schema reads as a string but YAML 1.1 readers and go-yaml (which
+    /// prints `docker compose config`) read as a number or a date: digits with underscores
+    /// (`1_000`), `0b`/`0o`/`0X` prefixes, hex floats, `+inf`, sexagesimal numbers (`12:30`) and
+    /// timestamps (`2024-01-02`). Like go-yaml, it leaves `1.2.3`, `8.8.8.8` and `80:80` plain.
+    static func readsAsNumberElsewhere(_ text: String) -> Bool {
+        guard let first = text.utf8.first, isDigit(first) || first == UInt8(ascii: "+")
+                || first == UInt8(ascii: "-") || first == UInt8(ascii: ".") else { return false }
+        var bytes = Array(text.utf8)[...]
+        if isSexagesimal(bytes) || isTimestamp(bytes) { return true }
+        if bytes.contains(UInt8(ascii: "_")) {
+            let withoutUnderscores = String(decoding: bytes.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self)
+            if case .string = ResolvedScalar.resolvePlain(withoutUnderscores) {} else { return true }
+        }
+        if first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        let lowered = bytes.map { $0 | 0x20 }   // ASCII letters to lower case; digits unchanged
+        if lowered.elementsEqual("inf".utf8) || lowered.elementsEqual("infinity".utf8)
+            || lowered.elementsEqual("nan".utf8) { return true }
+        // 0x, 0b, 0o in either case: Go's ParseInt/ParseFloat prefixes.
+        if lowered.count > 2, lowered[0] == UInt8(ascii: "0"),
+           lowered[1] == UInt8(ascii: "x") || lowered[1] == UInt8(ascii: "b") || lowered[1] == UInt8(ascii: "o") {
+            return bytes.count > 2 && bytes.dropFirst(2).allSatisfy { byte in
+                isDigit(byte) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f"))
+                    || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte | 0x20 == UInt8(ascii: "p")
+                    || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
             }
         }
+        return false
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    /// YAML 1.1 base 60: `[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?`.
+    private static func isSexagesimal(_ text: ArraySlice<UInt8>) -> Bool {
+        var bytes = text
+        if bytes.first == UInt8(ascii: "+") || bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        guard let first = bytes.first, isDigit(first) else { return false }
+        bytes = bytes.drop { isDigit($0) || $0 == UInt8(ascii: "_") }
+        var groups = 0
+        while bytes.first == UInt8(ascii: ":") {
+            bytes = bytes.dropFirst()
+            let digits = bytes.prefix(2)
+            if digits.count == 2, let high = digits.first, let low = digits.last,
+               high >= UInt8(ascii: "0"), high <= UInt8(ascii: "5"), isDigit(low) {
+                bytes = bytes.dropFirst(2)
+            } else if let digit = bytes.first, isDigit(digit) {
+                bytes = bytes.dropFirst()
+            } else {
+                return false
+            }
+            groups += 1
+        }
+        guard groups > 0 else { return false }
+        if bytes.first == UInt8(ascii: ".") {
+            bytes = bytes.dropFirst().drop { isDigit($0) || $0 == UInt8(ascii: "_") }
+        }
+        return bytes.isEmpty
+    }
+
+    /// A YAML 1.1 timestamp: `YYYY-M-D`, alone or followed by `T`, `t` or a space and a time.
+    private static func isTimestamp(_ text: ArraySlice<UInt8>) -> Bool {
+        var bytes = text
+        func digits(_ range: ClosedRange<Int>) -> Bool {
+            let count = bytes.prefix(while: isDigit).count
+            guard range.contains(count) else { return false }
+            bytes = bytes.dropFirst(count)
+            return true
+        }
+        guard digits(4...4), bytes.popFirst() == UInt8(ascii: "-"), digits(1...2),
+              bytes.popFirst() == UInt8(ascii: "-"), digits(1...2) else { return false }
+        guard let separator = bytes.popFirst() else { return true }
+        guard separator == UInt8(ascii: "T") || separator == UInt8(ascii: "t") || separator == UInt8(ascii: " "),
+              let next = bytes.first else { return false }
+        return isDigit(next)
     }
 
     /// Characters a YAML (and JSON) double-quoted string writes as escapes: C0 and C1 controls,
@@ -74,9 +147,11 @@ enum ScalarQuoting {
     /// `text` in double quotes with JSON-style escapes (`\"`, `\\`, `\n`, `\t`, `\uXXXX`), valid
     /// both as a YAML double-quoted scalar and as a JSON string.
     static func doubleQuoted(_ text: String, into output: inout String) {
-        output.append("\"")
-        var plainStart = text.unicodeScalars.startIndex
+        output += "\""
+        // Append unescaped runs as whole strings: mutating `output.unicodeScalars` in place would
+        // copy the whole output on every call.
         let scalars = text.unicodeScalars
+        var runStart = scalars.startIndex
         var index = scalars.startIndex
         while index < scalars.endIndex {
             let scalar = scalars[index]
@@ -92,14 +167,18 @@ enum ScalarQuoting {
             default: escape = mustEscape(scalar) ? unicodeEscape(scalar.value) : nil
             }
             if let escape {
-                output.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
-                output.append(escape)
-                plainStart = scalars.index(after: index)
+                if runStart < index { output += String(scalars[runStart..<index]) }
+                output += escape
+                runStart = scalars.index(after: index)
             }
             index = scalars.index(after: index)
         }
-        output.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
-        output.append("\"")
+        if runStart == scalars.startIndex {
+            output += text
+        } else if runStart < scalars.endIndex {
+            output += String(scalars[runStart..<scalars.endIndex])
+        }
+        output += "\""
     }
 
     private static func unicodeEscape(_ value: UInt32) -> String {

@@ -42,6 +42,8 @@ enum UTF8Validation {
         var column = 1
         var index = bytes.startIndex
         let end = min(bytes.startIndex + offset, bytes.endIndex)
+        // A byte-order mark takes no column in an editor.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index += 3 }
         while index < end {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\n") {

@@ -39,9 +39,8 @@ private struct Writer {
     private mutating func mapping(_ pairs: [YAMLPair], indent: Int, inline: Bool) {
         for (index, pair) in pairs.enumerated() {
             if index > 0 || !inline { spaces(indent) }
-            if isImplicitKey(pair.key) {
-                if let tag = pair.key.tag { output += Self.tagText(tag) + " " }
-                scalar(pair.key, blockIndent: nil)
+            if let key = implicitKey(pair.key) {
+                output += key
                 output += ":"
                 value(pair.value, indent: indent)
             } else {
@@ -122,9 +121,14 @@ private struct Writer {
         }
     }
 
-    private func isImplicitKey(_ key: YAMLNode) -> Bool {
-        guard case .scalar(let text, _) = key.kind else { return false }
-        return text.utf8.count <= Self.maxImplicitKeyLength
+    /// A scalar key as written on one line, or nil when it must take the explicit `? key` form:
+    /// a collection, or longer than YAML allows an implicit key to be.
+    private func implicitKey(_ key: YAMLNode) -> String? {
+        guard case .scalar = key.kind else { return nil }
+        var writer = Writer()
+        if let tag = key.tag { writer.output += Self.tagText(tag) + " " }
+        writer.scalar(key, blockIndent: nil)
+        return writer.output.unicodeScalars.count < Self.maxImplicitKeyLength ? writer.output : nil
     }
 
     // MARK: - Scalars
@@ -134,7 +138,7 @@ private struct Writer {
     private mutating func scalar(_ node: YAMLNode, blockIndent: Int?) {
         guard case .scalar(let text, let style) = node.kind else { return }
         if style == .plain {
-            switch ResolvedScalar.resolvePlain(text) {
+            switch ScalarQuoting.resolvePlain(text) {
             case .null where !(text.isEmpty && node.tag == "tag:yaml.org,2002:str"):
                 // `~`, `Null` and the empty scalar all print as `null` (`key: !reset` too).
                 output += node.tag == nil || text.isEmpty ? "null" : text
@@ -176,8 +180,15 @@ private struct Writer {
         if trailingBreaks > 1 { output += String(repeating: "\n", count: trailingBreaks - 1) }
     }
 
+    private static let indentation = String(repeating: " ", count: 128)
+
     private mutating func spaces(_ count: Int) {
-        output += String(repeating: " ", count: count)
+        if count <= Self.indentation.utf8.count {
+            let end = Self.indentation.utf8.index(Self.indentation.startIndex, offsetBy: count)
+            output += Self.indentation[..<end]
+        } else {
+            output += String(repeating: " ", count: count)
+        }
     }
 
     /// `!reset`, `!!str`, or `!<tag:example.com,2024:x>` for tags outside the YAML namespace.

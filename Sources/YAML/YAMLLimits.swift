@@ -3,12 +3,15 @@
 public struct YAMLLimits: Sendable, Hashable, Codable {
     /// Largest input accepted, in bytes; larger inputs fail with `.tooLarge` before parsing.
     public var maxBytes: Int
-    /// Deepest nesting of collections accepted; deeper documents fail with `.tooDeep`.
+    /// Deepest nesting of collections accepted; deeper documents fail with `.tooDeep`. Parsing
+    /// itself uses no call stack per level, but comparing, hashing, emitting and releasing a
+    /// tree recurse: keep this in the low thousands.
     public var maxDepth: Int
     /// Most nodes a document may produce, counting each alias as the size of what it expands
     /// to; more fail with `.aliasExpansion` ("billion laughs").
     public var maxNodes: Int
 
+    /// Limits of your own; start from `.default` and change one field where you can.
     public init(maxBytes: Int, maxDepth: Int, maxNodes: Int) {
         self.maxBytes = maxBytes
         self.maxDepth = maxDepth

@@ -10,6 +10,7 @@ public struct YAMLNodeEncoder: Sendable {
     /// Passed through to `Encodable.encode(to:)` implementations.
     public var userInfo: [CodingUserInfoKey: any Sendable] = [:]
 
+    /// An encoder with no user info.
     public init() {}
 
     /// The value as a node tree; rethrows what the value's `encode(to:)` throws.

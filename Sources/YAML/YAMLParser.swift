@@ -44,10 +44,14 @@ public enum YAMLParser {
                             "invalid UTF-8 byte 0x\(String(bytes[bad], radix: 16, uppercase: true)); "
                                 + "save the file as UTF-8")
         }
-        if bytes.isEmpty { return [] }
+        // A UTF-8 byte-order mark is not part of the text: skip it here so that libyaml does not
+        // count it as a column.
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        if bytes.count == start { return [] }
         let result = bytes.withUnsafeBufferPointer { buffer in
             Result { () throws(YAMLError) -> [YAMLNode] in
-                var session = try EventSession(buffer, file: file, limits: limits)
+                let text = UnsafeBufferPointer(rebasing: buffer[start...])
+                var session = try EventSession(text, file: file, limits: limits)
                 defer { session.close() }
                 return try session.documents(single: single)
             }

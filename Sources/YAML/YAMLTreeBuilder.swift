@@ -5,16 +5,21 @@ struct YAMLTreeBuilder {
     private let file: String
     private let limits: YAMLLimits
 
-    /// A collection being read: its children so far. Mappings keep keys and values alternating
-    /// in `children` until the end event turns them into pairs.
+    /// A collection being read: its items (sequences) or pairs (mappings) so far, and for a
+    /// mapping the key waiting for its value.
     private struct Frame {
         var isMapping: Bool
         var tag: String?
         var anchor: String?
         var location: SourceLocation
-        var children: [YAMLNode] = []
+        var items: [YAMLNode] = []
+        var pairs: [YAMLPair] = []
+        var pendingKey: YAMLNode?
         /// Nodes this collection expands to, itself included (aliases count their full size).
         var size = 1
+        /// Levels of collections in this one, itself included, so that an alias to it can be
+        /// checked against the depth limit where it is used.
+        var height = 1
         var hasMergeKey = false
     }
 
@@ -23,6 +28,7 @@ struct YAMLTreeBuilder {
     private struct Anchored {
         var node: YAMLNode
         var size: Int
+        var height: Int
     }
 
     private var stack: [Frame] = []
@@ -52,7 +58,7 @@ struct YAMLTreeBuilder {
                          at location: SourceLocation) throws(YAMLError) {
         try count(1, at: location)
         let node = YAMLNode(.scalar(text, style), tag: tag, location: location)
-        try attach(node, size: 1, anchor: anchor)
+        attach(node, size: 1, height: 0, anchor: anchor)
     }
 
     mutating func alias(_ name: String, at location: SourceLocation) throws(YAMLError) {
@@ -60,18 +66,18 @@ struct YAMLTreeBuilder {
             throw YAMLError(.undefinedAlias, at: location,
                             "alias *\(name) refers to no anchor defined before it (define &\(name) first)")
         }
+        if stack.count + anchored.height > limits.maxDepth {
+            throw tooDeep(at: location)
+        }
         try count(anchored.size, at: location)
         var node = anchored.node
         node.location = location
-        try attach(node, size: anchored.size, anchor: nil)
+        attach(node, size: anchored.size, height: anchored.height, anchor: nil)
     }
 
     mutating func beginCollection(mapping: Bool, tag: String?, anchor: String?,
                                   at location: SourceLocation) throws(YAMLError) {
-        if stack.count >= limits.maxDepth {
-            throw YAMLError(.tooDeep, at: location,
-                            "collections nested deeper than \(limits.maxDepth) levels; flatten the document")
-        }
+        if stack.count >= limits.maxDepth { throw tooDeep(at: location) }
         try count(1, at: location)
         stack.append(Frame(isMapping: mapping, tag: tag, anchor: anchor, location: location))
     }
@@ -83,9 +89,14 @@ struct YAMLTreeBuilder {
             let pairs = frame.hasMergeKey ? try mergedPairs(frame) : try checkedPairs(frame)
             node = YAMLNode(.mapping(pairs), tag: frame.tag, location: frame.location)
         } else {
-            node = YAMLNode(.sequence(frame.children), tag: frame.tag, location: frame.location)
+            node = YAMLNode(.sequence(frame.items), tag: frame.tag, location: frame.location)
         }
-        try attach(node, size: frame.size, anchor: frame.anchor)
+        attach(node, size: frame.size, height: frame.height, anchor: frame.anchor)
+    }
+
+    private func tooDeep(at location: SourceLocation) -> YAMLError {
+        YAMLError(.tooDeep, at: location,
+                  "collections nested deeper than \(limits.maxDepth) levels; flatten the document")
     }
 
     // MARK: - Building
@@ -94,23 +105,29 @@ struct YAMLTreeBuilder {
         producedNodes += nodes
         if producedNodes > limits.maxNodes {
             throw YAMLError(.aliasExpansion, at: location,
-                            "document expands to more than \(limits.maxNodes) nodes through aliases; "
-                                + "reduce alias use")
+                            "document expands to more than \(limits.maxNodes) nodes (an alias counts as "
+                                + "everything it repeats); reduce alias use or split the document")
         }
     }
 
-    private mutating func attach(_ node: YAMLNode, size: Int, anchor: String?) throws(YAMLError) {
-        if let anchor { anchors[anchor] = Anchored(node: node, size: size) }
+    private mutating func attach(_ node: YAMLNode, size: Int, height: Int, anchor: String?) {
+        if let anchor { anchors[anchor] = Anchored(node: node, size: size, height: height) }
         guard !stack.isEmpty else {
             root = node
             return
         }
         let last = stack.count - 1
-        if stack[last].isMapping && stack[last].children.count % 2 == 0 && Self.isMergeKey(node) {
-            stack[last].hasMergeKey = true
+        if !stack[last].isMapping {
+            stack[last].items.append(node)
+        } else if let key = stack[last].pendingKey {
+            stack[last].pairs.append(YAMLPair(key: key, value: node))
+            stack[last].pendingKey = nil
+        } else {
+            if Self.isMergeKey(node) { stack[last].hasMergeKey = true }
+            stack[last].pendingKey = node
         }
-        stack[last].children.append(node)
         stack[last].size += size
+        stack[last].height = max(stack[last].height, height + 1)
     }
 
     /// `<<` written plain (or tagged `!!merge`): a quoted `"<<"` is an ordinary key.
@@ -121,17 +138,6 @@ struct YAMLTreeBuilder {
 
     // MARK: - Mappings
 
-    private func pairs(of frame: Frame) -> [YAMLPair] {
-        var pairs: [YAMLPair] = []
-        pairs.reserveCapacity(frame.children.count / 2)
-        var index = 0
-        while index + 1 < frame.children.count {
-            pairs.append(YAMLPair(key: frame.children[index], value: frame.children[index + 1]))
-            index += 2
-        }
-        return pairs
-    }
-
     private func duplicateKeyError(_ key: String, first: SourceLocation, again: SourceLocation) -> YAMLError {
         YAMLError(.duplicateKey, at: again, "duplicate key \"\(key)\" (first defined at \(first))")
     }
@@ -139,7 +145,7 @@ struct YAMLTreeBuilder {
     /// Pairs of a mapping without merge keys, rejecting keys written twice. Small mappings (most
     /// of a compose file) are checked by a scan, larger ones through a dictionary.
     private func checkedPairs(_ frame: Frame) throws(YAMLError) -> [YAMLPair] {
-        let pairs = pairs(of: frame)
+        let pairs = frame.pairs
         if pairs.count <= 12 {
             for later in pairs.indices {
                 guard let text = pairs[later].key.scalarText else { continue }
@@ -164,7 +170,7 @@ struct YAMLTreeBuilder {
     /// Resolves `<<`: keys written in this mapping win over merged ones; among merged mappings the
     /// earlier wins; merged pairs take the place where `<<` stood.
     private func mergedPairs(_ frame: Frame) throws(YAMLError) -> [YAMLPair] {
-        let written = pairs(of: frame)
+        let written = frame.pairs
         var explicit: [String: SourceLocation] = [:]
         var mergeLocation: SourceLocation?
         for pair in written {

@@ -57,6 +57,15 @@ import Testing
         #expect(parseError("[" + text + "]", limits: limits)?.code == .tooDeep)
     }
 
+    @Test("an alias that would nest its anchored node beyond the depth limit fails with tooDeep")
+    func deepAlias() {
+        let limits = YAMLLimits(maxBytes: 1 << 20, maxDepth: 6, maxNodes: 1000)
+        let text = "a: &a [[[1]]]\nb: [[*a]]\nc: [[[[*a]]]]\n"
+        let error = parseError(text, limits: limits)
+        #expect(error?.code == .tooDeep)
+        #expect(error?.location == SourceLocation(file: "t.yaml", line: 3, column: 8))
+    }
+
     @Test("a 50 MB input fails with tooLarge before parsing")
     func tooLarge() {
         let bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 50 << 20)
@@ -85,6 +94,7 @@ import Testing
         ([0x61, 0x3A, 0x20, 0xED, 0xA0, 0x80], 1, 4),                  // UTF-16 surrogate
         ([0x61, 0x3A, 0x20, 0xC3, 0xA9, 0xF4, 0x90, 0x80, 0x80], 1, 5), // é, then above U+10FFFF
         ([0x61, 0x3A, 0x20, 0xE2, 0x82], 1, 4),                        // cut off at the end
+        ([0xEF, 0xBB, 0xBF, 0x61, 0x3A, 0x20, 0xFF], 1, 4),            // after a byte-order mark
     ] as [([UInt8], Int, Int)])
     func invalidUTF8(bytes: [UInt8], line: Int, column: Int) {
         let error = parseError(bytes)

@@ -95,6 +95,21 @@ import Testing
         #expect(fromString != nil)
     }
 
+    @Test("a UTF-8 byte-order mark is skipped and does not shift columns")
+    func byteOrderMark() throws {
+        let root = try YAMLParser.parse([0xEF, 0xBB, 0xBF] + Array("a: 1\n".utf8), file: "t.yaml")
+        #expect(root?["a"]?.scalarText == "1")
+        #expect(root?.location == SourceLocation(file: "t.yaml", line: 1, column: 1))
+        #expect(try YAMLParser.parse([0xEF, 0xBB, 0xBF], file: "t.yaml") == nil)
+    }
+
+    @Test("CRLF line endings give the same tree and lines")
+    func crlf() throws {
+        let root = try parseOne("a: 1\r\nb:\r\n  - x\r\n")
+        #expect(root.keys == ["a", "b"])
+        #expect(root["b"]?.sequenceItems?.first?.location == SourceLocation(file: "t.yaml", line: 3, column: 5))
+    }
+
     @Test("non-ASCII text survives and columns count characters, not bytes")
     func unicode() throws {
         let root = try parseOne("é: ünïcødé\nx: 日本語\n")

@@ -96,7 +96,7 @@ import Testing
     }
 
     struct Custom: Encodable {
-        enum CodingKeys: String, CodingKey { case a, b, nested, list }
+        enum CodingKeys: String, CodingKey { case a, b, nested, list, small, unsigned, flag }
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(1, forKey: .b)
@@ -109,13 +109,16 @@ import Testing
             var inner = list.nestedUnkeyedContainer()
             try inner.encode("y")
             try container.encode(2, forKey: .b)   // re-encoding a key replaces it in place
+            try container.encode(Int8(-3), forKey: .small)
+            try container.encode(UInt32(7), forKey: .unsigned)
+            try container.encodeIfPresent(Bool?.none, forKey: .flag)
         }
     }
 
     @Test("custom encode(to:) with nested containers, explicit nulls and replaced keys")
     func custom() throws {
         let node = try YAMLNodeEncoder().encode(Custom())
-        #expect(JSONEmitter.emit(node, pretty: false) == #"{"b":2,"a":null,"nested":{"a":"x"},"list":[true,null,["y"]]}"#)
+        #expect(JSONEmitter.emit(node, pretty: false) == #"{"b":2,"a":null,"nested":{"a":"x"},"list":[true,null,["y"]],"small":-3,"unsigned":7}"#)
     }
 
     enum Mode: String, Codable { case host, bridge }
@@ -125,6 +128,22 @@ import Testing
         let value: [String: [String: Mode?]] = ["b": ["z": .host, "y": nil], "a": [:]]
         let node = try YAMLNodeEncoder().encode(value)
         #expect(JSONEmitter.emit(node, pretty: false) == #"{"a":{},"b":{"y":null,"z":"host"}}"#)
+    }
+
+    struct Contextual: Encodable {
+        static let key = CodingUserInfoKey(rawValue: "berth.test")!
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(encoder.userInfo[Self.key] as? String ?? "missing")
+        }
+    }
+
+    @Test("user info reaches nested values")
+    func userInfo() throws {
+        var encoder = YAMLNodeEncoder()
+        encoder.userInfo[Contextual.key] = "present"
+        let node = try encoder.encode(["a": [Contextual()]])
+        #expect(node["a"]?.sequenceItems?.first?.scalarText == "present")
     }
 
     @Test("the encoded YAML parses back to the same meaning")
