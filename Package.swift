@@ -34,7 +34,7 @@ let package = Package(
             "ComposeSpec", "YAML",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["README.md"]),
         .executableTarget(name: "berth", dependencies: ["Commands"]),
 
         // tests
