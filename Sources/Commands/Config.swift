@@ -84,7 +84,7 @@ struct Config: ParsableCommand {
             }
             text = lines.joined(separator: "\n")
         } else {
-            let node = try ProjectEncoding.node(of: loaded)
+            let node = try ProjectEncoding.node(of: loaded, escapingDollars: !noInterpolate)
             text = format == .json ? JSONEmitter.emit(node, pretty: true) : YAMLEmitter.emit(node)
         }
         if let output {

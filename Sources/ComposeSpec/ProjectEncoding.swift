@@ -1,3 +1,4 @@
+import Foundation
 import Crypto
 import YAML
 
@@ -5,7 +6,28 @@ import YAML
 public enum ProjectEncoding {
     /// The project as one node: `name`, `services`, `networks`, `volumes`, `secrets`, `configs`,
     /// then extensions; services in name order, every key in its long form.
-    public static func node(of project: Project) throws -> YAMLNode {
+    /// With `escapingDollars`, every `$` in a value is written `$$`, so the output loads again
+    /// to the same project (what `docker compose config` does after interpolation).
+    public static func node(of project: Project, escapingDollars: Bool = false) throws -> YAMLNode {
+        let node = try unescapedNode(of: project)
+        return escapingDollars ? escapeDollars(node) : node
+    }
+
+    private static func escapeDollars(_ node: YAMLNode) -> YAMLNode {
+        switch node.kind {
+        case .scalar(let text, let style):
+            guard text.utf8.contains(UInt8(ascii: "$")) else { return node }
+            return YAMLNode(.scalar(text.replacingOccurrences(of: "$", with: "$$"), style), tag: node.tag,
+                            location: node.location)
+        case .sequence(let items):
+            return YAMLNode(.sequence(items.map(escapeDollars)), tag: node.tag, location: node.location)
+        case .mapping(let pairs):
+            return YAMLNode(.mapping(pairs.map { YAMLPair(key: $0.key, value: escapeDollars($0.value)) }),
+                            tag: node.tag, location: node.location)
+        }
+    }
+
+    private static func unescapedNode(of project: Project) throws -> YAMLNode {
         let encoder = YAMLNodeEncoder()
         let at = SourceLocation.synthetic("config")
         var pairs: [YAMLPair] = [YAMLPair(key: .scalar("name", at: at), value: try encoder.encode(project.name))]

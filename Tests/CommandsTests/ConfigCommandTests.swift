@@ -90,4 +90,16 @@ import Testing
         #expect(result.stderr.contains("warning: compose.yaml:1:1: version:"))
         #expect(result.stderr.contains("warning: compose.yaml:5:5: services.a.gpus: not acted on"))
     }
+
+    @Test("a literal $ prints as $$ so the output loads again; --no-interpolate prints the file's text")
+    func dollars() throws {
+        let directory = try temporaryDirectory([
+            "compose.yaml": Data("services:\n  a:\n    image: \"x:${TAG:-1}\"\n    command: echo $$HOME\n".utf8),
+        ])
+        let interpolated = try BerthBinary.run(["config"], in: directory)
+        #expect(interpolated.stdout.contains("- $$HOME"), "\(interpolated.stdout)")
+        #expect(interpolated.stdout.contains("image: x:1"))
+        let raw = try BerthBinary.run(["config", "--no-interpolate"], in: directory)
+        #expect(raw.stdout.contains("image: x:${TAG:-1}"), "\(raw.stdout)")
+    }
 }

@@ -83,12 +83,11 @@ import YAML
     /// `config` output, loaded again, must give the same project.
     static func roundTrip(_ project: Project, directory: String) -> String? {
         do {
-            let text = YAMLEmitter.emit(try ProjectEncoding.node(of: project))
+            let text = YAMLEmitter.emit(try ProjectEncoding.node(of: project, escapingDollars: true))
             var options = ComposeLoader.Options(environment: ["HOME": "/home/user"], workingDirectory: directory)
             options.files = ["-"]
             options.projectDirectory = project.workingDirectory
             options.readStandardInput = { Array(text.utf8) }
-            options.interpolate = false
             var again = try ComposeLoader(options: options).load().project
             again.composeFiles = project.composeFiles
             again.environment = project.environment
