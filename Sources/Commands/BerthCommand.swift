@@ -6,7 +6,7 @@ public struct BerthCommand: AsyncParsableCommand {
         commandName: "berth",
         abstract: "A daemonless, rootless compose engine.",
         version: BerthVersion.current,
-        subcommands: [Version.self]
+        subcommands: [Version.self, RuntimeCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Runtime
+import SystemSupport
+
+/// `berth runtime run`: create and start a container, and wait for it unless detached.
+struct RuntimeRun: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and run a container from a bundle.")
+
+    @OptionGroup var global: RuntimeGlobalOptions
+    @Option(name: [.short, .long], help: "The bundle directory.") var bundle: String = "."
+    @Option(name: .long, help: "Write the container's PID to this file.") var pidFile: String?
+    @Flag(name: [.short, .long], help: "Return once the container runs; do not wait for it.") var detach = false
+    @Argument(help: "The container ID.") var id: String
+
+    func run() throws {
+        let runtime = global.runtime()
+        do {
+            let launched = try runtime.launch(id: id, bundlePath: bundle,
+                                              options: .init(waitForStart: false, detach: detach, pidFile: pidFile))
+            launched.warnings.forEach { printError("warning: \($0)") }
+            if detach { return }
+            let status = try runtime.wait(launched, id: id)
+            try? runtime.delete(id, force: true)
+            throw ExitCode(status.shellCode)
+        } catch {
+            throw fail(error)
+        }
+    }
+}

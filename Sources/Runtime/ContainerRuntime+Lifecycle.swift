@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+import OCISpec
+import SystemSupport
+
+/// The OCI operations after create: state, start, kill, delete, list.
+extension ContainerRuntime {
+    func record(_ id: String) throws(RuntimeError) -> ContainerRecord {
+        try Self.validate(id: id)
+        let path = directory(id) + "/state.json"
+        guard Files.exists(path) else { throw RuntimeError(.notFound, id, "no such container in \(stateRoot)") }
+        do {
+            return try JSONDecoder().decode(ContainerRecord.self, from: Data(try Files.readBytes(path, stage: "state")))
+        } catch {
+            throw RuntimeError(.system, id, "reading \(path): \(error)")
+        }
+    }
+
+    /// How the container ended, once its monitor has recorded it.
+    public func exitRecord(_ id: String) -> ExitRecord? {
+        guard let bytes = try? Files.readBytes(directory(id) + "/exit.json", stage: "state") else { return nil }
+        return try? JSONDecoder().decode(ExitRecord.self, from: Data(bytes))
+    }
+
+    /// Whether the recorded container process still runs (same PID and start time, not a zombie).
+    func isAlive(_ record: ContainerRecord) -> Bool {
+        guard let start = Processes.startTime(record.pid), start == record.pidStartTime else { return false }
+        return Processes.state(record.pid) != "Z"
+    }
+
+    /// The OCI state of `id`.
+    public func state(_ id: String) throws(RuntimeError) -> RuntimeSpecState {
+        let record = try record(id)
+        let status: RuntimeSpecState.Status
+        if exitRecord(id) != nil || !isAlive(record) {
+            status = .stopped
+        } else if Files.exists(directory(id) + "/exec.fifo") {
+            status = .created
+        } else {
+            status = .running
+        }
+        return RuntimeSpecState(id: id, status: status, pid: status == .stopped ? nil : record.pid,
+                                bundle: record.bundle, annotations: record.annotations)
+    }
+
+    /// Lets a created container exec its entrypoint.
+    public func start(_ id: String) throws(RuntimeError) {
+        let current = try state(id)
+        guard current.status == .created else {
+            throw RuntimeError(.invalidState, id, "cannot start a container that is \(current.status.rawValue); only a created container can be started")
+        }
+        let fifo = directory(id) + "/exec.fifo"
+        let fd = open(fifo, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw RuntimeError(.system, id, SystemError(stage: "start", call: "open", object: fifo, errno: errno).description) }
+        var byte: UInt8 = 0
+        let n = read(fd, &byte, 1)
+        close(fd)
+        unlink(fifo)
+        if n != 1 { throw RuntimeError(.containerSetup, id, "the container exited before it could be started") }
+    }
+
+    /// Sends `signal` (a name such as TERM, SIGKILL, or a number) to the container's process.
+    public func kill(_ id: String, signal: String) throws(RuntimeError) {
+        let number = try Signals.number(signal, container: id)
+        let current = try state(id)
+        guard current.status == .created || current.status == .running, let pid = current.pid else {
+            throw RuntimeError(.invalidState, id, "cannot signal a container that is \(current.status.rawValue)")
+        }
+        if Glibc.kill(pid, number) < 0 {
+            throw RuntimeError(.system, id, SystemError(stage: "kill", call: "kill", object: "\(pid)", errno: errno).description)
+        }
+    }
+
+    /// Removes a stopped container's state. `force` kills a running one first.
+    public func delete(_ id: String, force: Bool) throws(RuntimeError) {
+        let record = try record(id)
+        let current = try state(id)
+        if current.status != .stopped {
+            guard force else {
+                throw RuntimeError(.invalidState, id, "cannot delete a container that is \(current.status.rawValue); stop it first or use --force")
+            }
+            _ = Glibc.kill(record.pid, SIGKILL)
+        }
+        // Wait (bounded) for the monitor to record the exit, so that the record is never cut off.
+        for _ in 0..<500 where exitRecord(id) == nil && Processes.startTime(record.monitorPid) != nil && isAlive(record) {
+            usleep(10_000)
+        }
+        do { try Files.removeTree(directory(id), stage: "delete") } catch {
+            throw RuntimeError(.system, id, error.description)
+        }
+    }
+
+    /// The state of every container under the state root.
+    public func list() throws(RuntimeError) -> [RuntimeSpecState] {
+        guard Files.exists(stateRoot) else { return [] }
+        let names: [String]
+        do { names = try Files.list(stateRoot, stage: "list") } catch { throw RuntimeError(.system, stateRoot, error.description) }
+        return names.compactMap { try? state($0) }
+    }
+}
+
+/// Signal names and numbers (x86-64/arm64 numbering).
+public enum Signals {
+    static let table: [String: Int32] = [
+        "HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "TRAP": 5, "ABRT": 6, "IOT": 6, "BUS": 7, "FPE": 8, "KILL": 9,
+        "USR1": 10, "SEGV": 11, "USR2": 12, "PIPE": 13, "ALRM": 14, "TERM": 15, "STKFLT": 16, "CHLD": 17,
+        "CONT": 18, "STOP": 19, "TSTP": 20, "TTIN": 21, "TTOU": 22, "URG": 23, "XCPU": 24, "XFSZ": 25,
+        "VTALRM": 26, "PROF": 27, "WINCH": 28, "IO": 29, "POLL": 29, "PWR": 30, "SYS": 31,
+    ]
+
+    /// The number of a signal given as `TERM`, `SIGTERM` or `15`; an unknown one is an error.
+    public static func number(_ text: String, container: String) throws(RuntimeError) -> Int32 {
+        if let number = Int32(text), number > 0, number <= 64 { return number }
+        let name = text.uppercased().hasPrefix("SIG") ? String(text.uppercased().dropFirst(3)) : text.uppercased()
+        if let number = table[name] { return number }
+        throw RuntimeError(.unknownSignal, container, "unknown signal \"\(text)\" (expected a name such as TERM or KILL, or a number)")
+    }
+}
