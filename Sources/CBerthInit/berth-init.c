@@ -417,10 +417,11 @@ static void load_seccomp(void) {
         CFAIL(1, "seccomp: load filter: %s", strerror(errno));
 }
 
+static int fifo_fd = -1; // O_PATH descriptor of exec.fifo, opened before the pivot hides it
+
 static void wait_for_start(void) {
-    if (!cfg.fifo) return;
-    int pfd = open(cfg.fifo, O_PATH | O_CLOEXEC);
-    if (pfd < 0) CFAIL(1, "create: open %s: %s", cfg.fifo, strerror(errno));
+    if (fifo_fd < 0) return;
+    int pfd = fifo_fd;
     // Created: tell the monitor, which reports our pid to `berth create`, then block until
     // `berth start` opens the fifo for reading.
     dprintf(sync_fd, "ready\n");
@@ -446,6 +447,8 @@ static void container_main(void) {
             CFAIL(1, "namespaces: setns %s: %s", cfg.ns_paths[i], strerror(errno));
         close(fd);
     }
+    if (cfg.fifo && (fifo_fd = open(cfg.fifo, O_PATH | O_CLOEXEC)) < 0)
+        CFAIL(1, "create: open %s: %s", cfg.fifo, strerror(errno));
     if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
         CFAIL(1, "hostname: sethostname %s: %s", cfg.hostname, strerror(errno));
 

@@ -14,6 +14,10 @@ public struct RuntimeCommand: ParsableCommand {
                       RuntimeState.self, RuntimeKill.self, RuntimeDelete.self, RuntimeList.self]
     )
 
+    // Declared here too so that runc's spelling `berth runtime --root DIR create …` parses; the
+    // verbs read the value through their own copy of the group.
+    @OptionGroup var global: RuntimeGlobalOptions
+
     public init() {}
 }
 
