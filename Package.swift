@@ -54,6 +54,8 @@ let package = Package(
         .testTarget(name: "ComposeSpecTests", dependencies: ["ComposeSpec", "YAML"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCISpec", "SystemSupport"]),
+        // Fixtures (the probe's C source) are compiled by the tests with `cc -static`, not by SwiftPM.
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCISpec", "SystemSupport"],
+                    exclude: ["Fixtures"]),
     ]
 )
