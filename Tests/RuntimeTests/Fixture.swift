@@ -90,7 +90,7 @@ enum Fixture {
             self.user = user
             let rootfs = path + "/bundle/rootfs"
             let fm = FileManager.default
-            for dir in ["bin", "etc", "tmp", "sbin"] { try fm.createDirectory(atPath: rootfs + "/" + dir, withIntermediateDirectories: true) }
+            for dir in ["bin", "etc", "tmp", "sbin", "proc", "sys", "dev"] { try fm.createDirectory(atPath: rootfs + "/" + dir, withIntermediateDirectories: true) }
             try fm.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
             for applet in ["sh", "cat", "echo", "id", "ls", "sleep", "true", "false", "grep", "kill"] {
                 try fm.createSymbolicLink(atPath: rootfs + "/bin/" + applet, withDestinationPath: "busybox")
@@ -107,8 +107,8 @@ enum Fixture {
                 try fm.copyItem(atPath: Fixture.productsDirectory + "/berth-init", toPath: path + "/bin/berth-init")
                 berth = path + "/bin/berth"
                 _ = try Fixture.run(["/bin/chmod", "-R", "a+rX", path])
-                _ = try Fixture.run(["/bin/chown", user ?? "", path, path + "/bundle"])
-                _ = try Fixture.run(["/bin/chmod", "0755", NSTemporaryDirectory()])
+                // As when the user unpacked the image: the user owns the bundle and its rootfs.
+                _ = try Fixture.run(["/bin/chown", "-R", user ?? "", path])
             }
             let spec = try berthRun(["spec", "--bundle", bundle] + (user == nil ? [] : ["--rootless"]))
             if spec.status != 0 { throw FixtureError(message: "berth runtime spec failed: \(spec.stderr)") }

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// `berth runtime` run by an unprivileged user: newuidmap/newgidmap with /etc/subuid ranges,
+/// and the single-ID fallback for a user without a range.
+@Suite(.enabled(if: Fixture.rootlessUnavailableReason == nil, "\(Fixture.rootlessUnavailableReason ?? "")"))
+struct ContainerRootlessTests {
+    @Test("a rootless container maps the user to root and its subordinate range from 1, with the same security defaults")
+    func subordinateRanges() throws {
+        let area = try Fixture.Area(rootless: "berth-test")
+        defer { area.remove() }
+        try area.setArgs(["/probe"])
+        let result = try area.berthRun(["run", "--bundle", area.bundle, "rootless"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let facts = probeFacts(result.stdout)
+        let uid = try #require(getpwnam("berth-test")).pointee.pw_uid
+        let map = (facts["uid_map"] ?? "").split(whereSeparator: { $0 == " " || $0 == ";" }).joined(separator: " ")
+        #expect(map == "0 \(uid) 1 1 100000 65536")
+        #expect(facts["uid"] == "0")
+        #expect(facts["pid"] == "1")
+        #expect(facts["CapEff"] == "00000000800405fb")
+        #expect(facts["NoNewPrivs"] == "1")
+        #expect(facts["Seccomp"] == "2")
+        #expect(facts["userfaultfd"] == "-1 1")
+        #expect(facts["sys_firmware_entries"] == "0")
+    }
+
+    @Test("a rootless create/start/delete cycle keeps its state in the user's --root and records the exit code")
+    func lifecycle() throws {
+        let area = try Fixture.Area(rootless: "berth-test")
+        defer { area.remove() }
+        try area.setArgs(["sh", "-c", "exit 5"])
+        let create = try area.berthRun(["create", "--bundle", area.bundle, "rl"])
+        #expect(create.status == 0, "\(create.stderr)")
+        #expect(try area.berthRun(["state", "rl"]).stdout.contains("\"created\""))
+        #expect(try area.berthRun(["start", "rl"]).status == 0)
+        var exit = ""
+        for _ in 0..<300 where exit.isEmpty {
+            exit = (try? String(contentsOfFile: area.stateRoot + "/rl/exit.json", encoding: .utf8)) ?? ""
+            usleep(20_000)
+        }
+        #expect(exit.contains("\"exitCode\":5"))
+        #expect(try area.berthRun(["delete", "rl"]).status == 0)
+        #expect(area.stateEntries.isEmpty)
+    }
+
+    @Test("a user without a subordinate range gets only its own ID mapped, with a warning")
+    func singleIDFallback() throws {
+        // nobody has no /etc/subuid entry on a stock Debian system.
+        let subuid = (try? String(contentsOfFile: "/etc/subuid", encoding: .utf8)) ?? ""
+        try #require(!subuid.contains("nobody:") && !subuid.contains("65534:"), "nobody must have no subuid range for this test")
+        let area = try Fixture.Area(rootless: "nobody")
+        defer { area.remove() }
+        #expect(try String(contentsOfFile: area.bundle + "/config.json", encoding: .utf8).contains("\"size\" : 1"))
+        try FileManager.default.removeItem(atPath: area.bundle + "/config.json")
+        let spec = try area.berthRun(["spec", "--rootless", "--bundle", area.bundle])
+        #expect(spec.stderr.contains("warning: no /etc/subuid or /etc/subgid range"))
+        try area.setArgs(["/probe"])
+        let result = try area.berthRun(["run", "--bundle", area.bundle, "single"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let facts = probeFacts(result.stdout)
+        let map = (facts["uid_map"] ?? "").split(whereSeparator: { $0 == " " || $0 == ";" }).joined(separator: " ")
+        #expect(map == "0 65534 1")
+        #expect(facts["uid"] == "0")
+        #expect(facts["Seccomp"] == "2")
+    }
+}
