@@ -24,7 +24,7 @@ let package = Package(
                           // SwiftPM links every executable with the Swift runtime; the init uses
                           // none of it, and loading it would cost start-up time and resident memory
                           // in every container's monitor.
-                          linkerSettings: [.unsafeFlags(["-Xlinker", "--as-needed"])]),
+                          linkerSettings: [.unsafeFlags(["-static-executable"])]),
 
         // foundation
         .target(name: "YAML", dependencies: ["CYAML"]),

@@ -25,8 +25,9 @@ public struct RuntimeSpec: Sendable, Hashable, Codable {
         self.linux = linux
     }
 
-    /// The runtime-spec version Berth writes and understands.
-    public static let version = "1.2.0"
+    /// The runtime-spec version Berth writes. Everything Berth writes exists in 1.0.2, and older
+    /// runtimes (Debian 12's crun 1.8) refuse bundles that declare a later minor version.
+    public static let version = "1.0.2"
 
     /// The container's process.
     public struct Process: Sendable, Hashable, Codable {

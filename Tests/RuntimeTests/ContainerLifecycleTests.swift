@@ -41,7 +41,7 @@ struct ContainerLifecycleTests {
         let created = try state(area, "life")
         #expect(created.status == "created")
         #expect(created.id == "life")
-        #expect(created.ociVersion == "1.2.0")
+        #expect(created.ociVersion == "1.0.2")
         #expect(created.bundle.hasSuffix("/bundle"))
         let pidFile = try String(contentsOfFile: area.path + "/pid", encoding: .utf8)
         #expect(created.pid.map(String.init) == pidFile)
