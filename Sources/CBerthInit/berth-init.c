@@ -81,6 +81,7 @@ struct config {
     const unsigned char *bpf; size_t bpf_len;
     const char *exit_file;
     const char *fifo;
+    const char *cgroups[8]; int cgroup_count; // cgroup.procs files to add the container to
 };
 
 static struct config cfg;
@@ -209,6 +210,7 @@ static void parse_config(char *buf, size_t len) {
         else if (!strcmp(key, "seccomp")) { cfg.bpf = (const unsigned char *)value; cfg.bpf_len = n; }
         else if (!strcmp(key, "exitfile")) cfg.exit_file = value;
         else if (!strcmp(key, "fifo")) cfg.fifo = value;
+        else if (!strcmp(key, "cgroup") && cfg.cgroup_count < 8) cfg.cgroups[cfg.cgroup_count++] = value;
         else fail_to(report_fd, 1, "config: unknown record %s", key);
     }
     cfg.argv[cfg.argc] = NULL;
@@ -593,6 +595,20 @@ int main(void) {
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaction(forwarded[i], &sa, NULL);
 
     write_id_maps(container_pid);
+    // Into the cgroup before the container runs anything, so no process escapes its limits.
+    for (int i = 0; i < cfg.cgroup_count; i++) {
+        char pidtext[32];
+        snprintf(pidtext, sizeof pidtext, "%d", container_pid);
+        int fd = open(cfg.cgroups[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, pidtext, strlen(pidtext)) < 0) {
+            int err = errno;
+            kill(container_pid, SIGKILL);
+            while (waitpid(container_pid, NULL, 0) < 0 && errno == EINTR) {}
+            errno = err;
+            fail_to(report_fd, 1, "cgroups: add %d to %s: %s", container_pid, cfg.cgroups[i], strerror(errno));
+        }
+        close(fd);
+    }
     if (write(sv[0], "g", 1) != 1) fail_to(report_fd, 1, "monitor: signal container: %s", strerror(errno));
 
     // The container reports "ready" (create) or an error, or closes the socket by exec'ing.

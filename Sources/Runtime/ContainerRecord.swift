@@ -11,6 +11,8 @@ public struct ContainerRecord: Sendable, Hashable, Codable {
     /// PID of the berth-init monitor that waits for the container and records its exit.
     public var monitorPid: Int32
     public var created: String
+    /// The container's cgroup, when Berth manages one.
+    public var cgroup: CgroupLocation?
     public var annotations: [String: String]?
 }
 

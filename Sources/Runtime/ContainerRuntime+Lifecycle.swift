@@ -38,6 +38,8 @@ extension ContainerRuntime {
             status = .stopped
         } else if Files.exists(directory(id) + "/exec.fifo") {
             status = .created
+        } else if let cgroup = record.cgroup, Cgroups.manager(recorded: cgroup, id: id).isFrozen {
+            status = .paused
         } else {
             status = .running
         }
@@ -65,7 +67,7 @@ extension ContainerRuntime {
     public func kill(_ id: String, signal: String) throws(RuntimeError) {
         let number = try Signals.number(signal, container: id)
         let current = try state(id)
-        guard current.status == .created || current.status == .running, let pid = current.pid else {
+        guard [.created, .running, .paused].contains(current.status), let pid = current.pid else {
             throw RuntimeError(.invalidState, id, "cannot signal a container that is \(current.status.rawValue)")
         }
         if Glibc.kill(pid, number) < 0 {
@@ -81,15 +83,46 @@ extension ContainerRuntime {
             guard force else {
                 throw RuntimeError(.invalidState, id, "cannot delete a container that is \(current.status.rawValue); stop it first or use --force")
             }
+            if current.status == .paused, let location = record.cgroup {
+                try? Cgroups.manager(recorded: location, id: id).setFrozen(false)
+            }
             _ = Glibc.kill(record.pid, SIGKILL)
         }
         // Wait (bounded) for the monitor to record the exit, so that the record is never cut off.
         for _ in 0..<500 where exitRecord(id) == nil && Processes.startTime(record.monitorPid) != nil && isAlive(record) {
             usleep(10_000)
         }
+        if let location = record.cgroup {
+            let cgroup = Cgroups.manager(recorded: location, id: id)
+            if current.status == .paused { try? cgroup.setFrozen(false) }
+            // Processes of the container's PID namespace die with its PID 1; wait for the kernel
+            // to empty the cgroup, then remove it.
+            for _ in 0..<500 where !cgroup.processes().isEmpty { usleep(10_000) }
+            cgroup.destroy()
+        }
         do { try Files.removeTree(directory(id), stage: "delete") } catch {
             throw RuntimeError(.system, id, error.description)
         }
+    }
+
+    /// Freezes (pause) or thaws (resume) every process of a running container.
+    public func setPaused(_ id: String, _ paused: Bool) throws(RuntimeError) {
+        let record = try record(id)
+        let current = try state(id)
+        guard current.status == (paused ? .running : .paused) else {
+            throw RuntimeError(.invalidState, id, "cannot \(paused ? "pause" : "resume") a container that is \(current.status.rawValue)")
+        }
+        guard let location = record.cgroup else {
+            throw RuntimeError(.invalidState, id, "the container has no cgroup (rootless without delegation): pause needs a freezer")
+        }
+        try Cgroups.manager(recorded: location, id: id).setFrozen(paused)
+    }
+
+    /// Host PIDs of every process in the container.
+    public func processes(_ id: String) throws(RuntimeError) -> [Int32] {
+        let record = try record(id)
+        if let location = record.cgroup { return Cgroups.manager(recorded: location, id: id).processes() }
+        return isAlive(record) ? [record.pid] : []
     }
 
     /// The state of every container under the state root.

@@ -83,6 +83,16 @@ public struct ContainerRuntime: Sendable {
 
     private func spawnMonitor(id: String, bundle: Bundle, dir: String, options: LaunchOptions) throws(RuntimeError) -> Launched {
         var plan = try LaunchPlan(id: id, bundle: bundle, stateDirectory: dir)
+        let resources = bundle.spec.linux?.resources
+        let (cgroup, cgroupWarning) = Cgroups.manager(id: id, path: bundle.spec.linux?.cgroupsPath)
+        if let cgroup {
+            plan.warnings += try cgroup.create(resources)
+            for file in cgroup.procsFiles { plan.config.add("cgroup", file) }
+        } else if let cgroupWarning, let resources {
+            plan.warnings.append("\(cgroupWarning); not applied: \(Self.limitNames(resources).joined(separator: ", "))")
+        }
+        var launched = false
+        defer { if !launched { cgroup?.destroy() } }
         if options.waitForStart {
             if mkfifo(dir + "/exec.fifo", 0o600) < 0 {
                 throw RuntimeError(.system, id, SystemError(stage: "create", call: "mkfifo", object: dir + "/exec.fifo", errno: errno).description)
@@ -122,7 +132,8 @@ public struct ContainerRuntime: Sendable {
             throw RuntimeError(.containerSetup, id, "berth-init reported \"\(line)\"")
         }
         let record = ContainerRecord(id: id, bundle: bundle.path, pid: pid, pidStartTime: Processes.startTime(pid) ?? 0,
-                                     monitorPid: monitor, created: Self.timestamp(), annotations: bundle.spec.annotations)
+                                     monitorPid: monitor, created: Self.timestamp(), cgroup: cgroup?.location,
+                                     annotations: bundle.spec.annotations)
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -133,6 +144,7 @@ public struct ContainerRuntime: Sendable {
         } catch {
             throw RuntimeError(.system, id, "encoding state: \(error)")
         }
+        launched = true
         return Launched(pid: pid, monitorPid: monitor, warnings: plan.warnings)
     }
 
@@ -141,6 +153,18 @@ public struct ContainerRuntime: Sendable {
         do { return try Processes.wait(launched.monitorPid, stage: "wait") } catch {
             throw RuntimeError(.system, id, error.description)
         }
+    }
+
+    /// The spec names of the limits in `resources`, for "not applied" warnings.
+    static func limitNames(_ resources: RuntimeSpec.Resources) -> [String] {
+        var names: [String] = []
+        if resources.memory?.limit != nil { names.append("memory.limit") }
+        if resources.memory?.swap != nil { names.append("memory.swap") }
+        if resources.cpu?.shares != nil { names.append("cpu.shares") }
+        if resources.cpu?.quota != nil { names.append("cpu.quota") }
+        if resources.cpu?.cpus != nil { names.append("cpu.cpus") }
+        if resources.pids != nil { names.append("pids.limit") }
+        return names
     }
 
     static func setupError(_ line: String, container: String, status: ExitStatus?) -> RuntimeError {

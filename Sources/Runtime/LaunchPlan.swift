@@ -138,9 +138,6 @@ struct LaunchPlan {
         }
         if process.noNewPrivileges ?? false { config.add("nnp") }
         if let seccomp = linux.seccomp { config.add("seccomp", try SeccompProfile.compile(seccomp, container: id)) }
-        if linux.resources != nil {
-            warnings.append("linux.resources: cgroup limits are not applied yet by `berth runtime`")
-        }
         config.add("exitfile", stateDirectory + "/exit.json")
     }
 

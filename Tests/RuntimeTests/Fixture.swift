@@ -91,20 +91,20 @@ enum Fixture {
             let rootfs = path + "/bundle/rootfs"
             let fm = FileManager.default
             for dir in ["bin", "etc", "tmp", "sbin", "proc", "sys", "dev"] { try fm.createDirectory(atPath: rootfs + "/" + dir, withIntermediateDirectories: true) }
-            try fm.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
+            try Self.copy("/bin/busybox", rootfs + "/bin/busybox")
             for applet in ["sh", "cat", "echo", "id", "ls", "sleep", "true", "false", "grep", "kill"] {
                 try fm.createSymbolicLink(atPath: rootfs + "/bin/" + applet, withDestinationPath: "busybox")
             }
             try "root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/var/www:/bin/sh\n".write(toFile: rootfs + "/etc/passwd", atomically: true, encoding: .utf8)
             try "root:x:0:\nwww:x:33:\nstaff:x:50:www\n".write(toFile: rootfs + "/etc/group", atomically: true, encoding: .utf8)
-            if let probe = Fixture.probe { try fm.copyItem(atPath: probe, toPath: rootfs + "/probe") }
+            if let probe = Fixture.probe { try Self.copy(probe, rootfs + "/probe") }
             if user == nil {
                 berth = Fixture.berth
             } else {
                 // CI's clone may sit under /root: give the test user its own copy of the binaries.
                 try fm.createDirectory(atPath: path + "/bin", withIntermediateDirectories: true)
-                try fm.copyItem(atPath: Fixture.berth, toPath: path + "/bin/berth")
-                try fm.copyItem(atPath: Fixture.productsDirectory + "/berth-init", toPath: path + "/bin/berth-init")
+                try Self.copy(Fixture.berth, path + "/bin/berth")
+                try Self.copy(Fixture.productsDirectory + "/berth-init", path + "/bin/berth-init")
                 berth = path + "/bin/berth"
                 _ = try Fixture.run(["/bin/chmod", "-R", "a+rX", path])
                 // As when the user unpacked the image: the user owns the bundle and its rootfs.
@@ -112,6 +112,14 @@ enum Fixture {
             }
             let spec = try berthRun(["spec", "--bundle", bundle] + (user == nil ? [] : ["--rootless"]))
             if spec.status != 0 { throw FixtureError(message: "berth runtime spec failed: \(spec.stderr)") }
+        }
+
+        /// Copies an executable with cp(1): a copy written by this process could leave its write
+        /// descriptor open in a child another test spawns meanwhile, and exec would then fail
+        /// with ETXTBSY.
+        static func copy(_ source: String, _ destination: String) throws {
+            let result = try Fixture.run(["/bin/cp", source, destination])
+            if result.status != 0 { throw FixtureError(message: "cp \(source): \(result.stderr)") }
         }
 
         /// Runs `berth runtime --root <state> ARGS` as root or as the area's user.

@@ -11,7 +11,8 @@ public struct RuntimeCommand: ParsableCommand {
         commandName: "runtime",
         abstract: "Run OCI bundles with Berth's own container runtime (runc-compatible verbs).",
         subcommands: [RuntimeSpecCommand.self, RuntimeRun.self, RuntimeCreate.self, RuntimeStart.self,
-                      RuntimeState.self, RuntimeKill.self, RuntimeDelete.self, RuntimeList.self]
+                      RuntimeState.self, RuntimeKill.self, RuntimeDelete.self, RuntimeList.self,
+                      RuntimePause.self, RuntimeResume.self, RuntimePs.self]
     )
 
     // Declared here too so that runc's spelling `berth runtime --root DIR create …` parses; the
