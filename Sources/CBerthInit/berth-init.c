@@ -82,6 +82,7 @@ struct config {
     const char *exit_file;
     const char *fifo;
     const char *cgroups[8]; int cgroup_count; // cgroup.procs files to add the container to
+    int exec_mode; // join a running container's namespaces (berth runtime exec) instead of creating
 };
 
 static struct config cfg;
@@ -211,6 +212,7 @@ static void parse_config(char *buf, size_t len) {
         else if (!strcmp(key, "exitfile")) cfg.exit_file = value;
         else if (!strcmp(key, "fifo")) cfg.fifo = value;
         else if (!strcmp(key, "cgroup") && cfg.cgroup_count < 8) cfg.cgroups[cfg.cgroup_count++] = value;
+        else if (!strcmp(key, "exec")) cfg.exec_mode = 1;
         else fail_to(report_fd, 1, "config: unknown record %s", key);
     }
     cfg.argv[cfg.argc] = NULL;
@@ -439,11 +441,13 @@ static void wait_for_start(void) {
 static void container_main(void) {
     char go;
     if (read(sync_fd, &go, 1) != 1) _exit(1); // the monitor has written our ID maps
+    if ((cfg.clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+        CFAIL(1, "namespaces: unshare cgroup namespace: %s", strerror(errno));
     if (cfg.clone_flags & CLONE_NEWUSER) {
         if (setresgid(0, 0, 0) < 0) CFAIL(1, "identity: setresgid 0: %s", strerror(errno));
         if (setresuid(0, 0, 0) < 0) CFAIL(1, "identity: setresuid 0: %s", strerror(errno));
     }
-    for (int i = 0; i < cfg.ns_join_count; i++) {
+    for (int i = 0; i < cfg.ns_join_count && !cfg.exec_mode; i++) {
         int fd = open(cfg.ns_paths[i], O_RDONLY | O_CLOEXEC);
         if (fd < 0 || setns(fd, cfg.ns_join_types[i]) < 0)
             CFAIL(1, "namespaces: setns %s: %s", cfg.ns_paths[i], strerror(errno));
@@ -572,13 +576,37 @@ int main(void) {
     close(3);
     parse_config(buf, len);
 
+    // cgroup.procs files are opened now: in exec mode the monitor is about to enter the
+    // container's mount namespace, where the host's paths no longer resolve.
+    int cgroup_fds[8];
+    for (int i = 0; i < cfg.cgroup_count; i++)
+        if ((cgroup_fds[i] = open(cfg.cgroups[i], O_WRONLY | O_CLOEXEC)) < 0)
+            fail_to(report_fd, 1, "cgroups: open %s: %s", cfg.cgroups[i], strerror(errno));
+
+    // exec: join the running container's namespaces here, before the fork, because a PID
+    // namespace applies only to children. Berth orders them: user first (for the capabilities
+    // to join the rest), mount last.
+    if (cfg.exec_mode) {
+        int fds[8];
+        for (int i = 0; i < cfg.ns_join_count; i++)
+            if ((fds[i] = open(cfg.ns_paths[i], O_RDONLY | O_CLOEXEC)) < 0)
+                fail_to(report_fd, 1, "exec: open %s: %s", cfg.ns_paths[i], strerror(errno));
+        for (int i = 0; i < cfg.ns_join_count; i++) {
+            if (setns(fds[i], cfg.ns_join_types[i]) < 0)
+                fail_to(report_fd, 1, "exec: setns %s: %s", cfg.ns_paths[i], strerror(errno));
+            close(fds[i]);
+        }
+    }
+
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         fail_to(report_fd, 1, "monitor: socketpair: %s", strerror(errno));
 
     // A fork-like clone (no new stack): the child continues here, already inside every new
     // namespace, and becomes PID 1 of the new PID namespace.
-    long pid = syscall(SYS_clone, (unsigned long)cfg.clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    // The cgroup namespace is unshared by the child after the monitor has moved it into its
+    // cgroup, so that the container sees its own cgroup as the root.
+    long pid = syscall(SYS_clone, (unsigned long)(cfg.clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid < 0) fail_to(report_fd, 1, "namespaces: clone with flags %#x: %s", cfg.clone_flags, strerror(errno));
     if (pid == 0) {
         close(sv[0]);
@@ -599,15 +627,14 @@ int main(void) {
     for (int i = 0; i < cfg.cgroup_count; i++) {
         char pidtext[32];
         snprintf(pidtext, sizeof pidtext, "%d", container_pid);
-        int fd = open(cfg.cgroups[i], O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, pidtext, strlen(pidtext)) < 0) {
+        if (write(cgroup_fds[i], pidtext, strlen(pidtext)) < 0) {
             int err = errno;
             kill(container_pid, SIGKILL);
             while (waitpid(container_pid, NULL, 0) < 0 && errno == EINTR) {}
             errno = err;
             fail_to(report_fd, 1, "cgroups: add %d to %s: %s", container_pid, cfg.cgroups[i], strerror(errno));
         }
-        close(fd);
+        close(cgroup_fds[i]);
     }
     if (write(sv[0], "g", 1) != 1) fail_to(report_fd, 1, "monitor: signal container: %s", strerror(errno));
 

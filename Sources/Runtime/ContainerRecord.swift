@@ -5,6 +5,8 @@ import OCISpec
 public struct ContainerRecord: Sendable, Hashable, Codable {
     public var id: String
     public var bundle: String
+    /// The root filesystem, symlinks resolved.
+    public var rootfs: String
     public var pid: Int32
     /// Start time of `pid` in clock ticks since boot (/proc/PID/stat field 22).
     public var pidStartTime: UInt64

@@ -151,3 +151,60 @@ public enum Signals {
         throw RuntimeError(.unknownSignal, container, "unknown signal \"\(text)\" (expected a name such as TERM or KILL, or a number)")
     }
 }
+
+extension ContainerRuntime {
+    /// What `exec` runs: the arguments and, optionally, a different environment, directory or user.
+    public struct ExecOptions: Sendable, Hashable {
+        public var args: [String]
+        public var env: [String]
+        public var cwd: String?
+        /// `uid[:gid]` or a user name from the container's /etc/passwd.
+        public var user: String?
+
+        public init(args: [String], env: [String] = [], cwd: String? = nil, user: String? = nil) {
+            self.args = args
+            self.env = env
+            self.cwd = cwd
+            self.user = user
+        }
+    }
+
+    /// Runs a process in the running container `id` (its namespaces, cgroup, capabilities,
+    /// no_new_privs and seccomp profile) and returns how it ended.
+    public func exec(_ id: String, _ options: ExecOptions) throws(RuntimeError) -> ExitStatus {
+        let record = try record(id)
+        let current = try state(id)
+        guard current.status == .running, let pid = current.pid else {
+            throw RuntimeError(.invalidState, id, "cannot exec in a container that is \(current.status.rawValue)")
+        }
+        let spec: RuntimeSpec
+        do {
+            spec = try JSONDecoder().decode(RuntimeSpec.self, from: Data(try Files.readBytes(directory(id) + "/config.json", stage: "exec")))
+        } catch {
+            throw RuntimeError(.system, id, "reading the container's config: \(error)")
+        }
+        guard options.args.first != nil else { throw RuntimeError(.invalidConfig, id, "exec needs a command") }
+        var process = spec.process ?? RuntimeSpec.Process()
+        process.args = options.args
+        var env = process.env ?? []
+        for variable in options.env {
+            let name = variable.split(separator: "=", maxSplits: 1).first.map(String.init) ?? variable
+            env.removeAll { $0.hasPrefix(name + "=") }
+            env.append(variable)
+        }
+        process.env = env
+        if let cwd = options.cwd { process.cwd = cwd }
+        if let user = options.user {
+            let parts = user.split(separator: ":", maxSplits: 1)
+            if let uid = UInt32(parts[0]) {
+                process.user = RuntimeSpec.User(uid: uid, gid: parts.count > 1 ? UInt32(parts[1]) ?? 0 : 0)
+            } else {
+                process.user = try UserResolver.resolve(String(parts[0]), rootfs: record.rootfs, container: id)
+            }
+        }
+        let cgroupProcs = record.cgroup.map { Cgroups.manager(recorded: $0, id: id).procsFiles } ?? []
+        let plan = try LaunchPlan(execIn: id, pid: pid, spec: spec, rootfs: record.rootfs, process: process, cgroupProcs: cgroupProcs)
+        let (monitor, _) = try spawnInit(plan.config, id: id, detach: false, scratch: directory(id))
+        do { return try Processes.wait(monitor, stage: "exec") } catch { throw RuntimeError(.system, id, error.description) }
+    }
+}

@@ -99,10 +99,33 @@ public struct ContainerRuntime: Sendable {
             }
             plan.config.add("fifo", dir + "/exec.fifo")
         }
+        let (monitor, pid) = try spawnInit(plan.config, id: id, detach: options.detach, scratch: dir)
+        let record = ContainerRecord(id: id, bundle: bundle.path, rootfs: bundle.rootfs, pid: pid, pidStartTime: Processes.startTime(pid) ?? 0,
+                                     monitorPid: monitor, created: Self.timestamp(), cgroup: cgroup?.location,
+                                     annotations: bundle.spec.annotations)
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try Files.writeAtomically(dir + "/state.json", Array(try encoder.encode(record)), stage: "state")
+            // The spec as created: exec uses it even if the bundle changes afterwards.
+            try Files.writeAtomically(dir + "/config.json", Array(try encoder.encode(bundle.spec)), stage: "state")
+            if let pidFile = options.pidFile { try Files.writeAtomically(pidFile, Array("\(pid)".utf8), stage: "pid file") }
+        } catch let error as SystemError {
+            throw RuntimeError(.system, id, error.description)
+        } catch {
+            throw RuntimeError(.system, id, "encoding state: \(error)")
+        }
+        launched = true
+        return Launched(pid: pid, monitorPid: monitor, warnings: plan.warnings)
+    }
+
+    /// Spawns berth-init with `config` and waits for its report: the container's PID, or the
+    /// error that stopped it (then the monitor has exited and been reaped).
+    func spawnInit(_ config: InitConfig, id: String, detach: Bool, scratch: String) throws(RuntimeError) -> (monitor: pid_t, pid: Int32) {
         let configFD: Int32
         do {
-            configFD = try Files.anonymousFile(in: dir, stage: "init config")
-            try Files.writeAll(configFD, plan.config.bytes, object: "init config", stage: "init config")
+            configFD = try Files.anonymousFile(in: scratch, stage: "init config")
+            try Files.writeAll(configFD, config.bytes, object: "init config", stage: "init config")
         } catch { throw RuntimeError(.system, id, error.description) }
         defer { close(configFD) }
         var report: [Int32] = [0, 0]
@@ -115,7 +138,7 @@ public struct ContainerRuntime: Sendable {
         do {
             monitor = try Spawn.spawn(initPath, arguments: ["berth-init"],
                                       options: .init(descriptors: [0: 0, 1: 1, 2: 2, 3: configFD, 4: report[1]],
-                                                     newSession: options.detach, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]),
+                                                     newSession: detach, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]),
                                       stage: "spawn monitor")
         } catch {
             close(report[0]); close(report[1])
@@ -131,21 +154,7 @@ public struct ContainerRuntime: Sendable {
         guard let pid = Int32(line.dropFirst(4).filter { $0 != " " }) else {
             throw RuntimeError(.containerSetup, id, "berth-init reported \"\(line)\"")
         }
-        let record = ContainerRecord(id: id, bundle: bundle.path, pid: pid, pidStartTime: Processes.startTime(pid) ?? 0,
-                                     monitorPid: monitor, created: Self.timestamp(), cgroup: cgroup?.location,
-                                     annotations: bundle.spec.annotations)
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try Files.writeAtomically(dir + "/state.json", Array(try encoder.encode(record)), stage: "state")
-            if let pidFile = options.pidFile { try Files.writeAtomically(pidFile, Array("\(pid)".utf8), stage: "pid file") }
-        } catch let error as SystemError {
-            throw RuntimeError(.system, id, error.description)
-        } catch {
-            throw RuntimeError(.system, id, "encoding state: \(error)")
-        }
-        launched = true
-        return Launched(pid: pid, monitorPid: monitor, warnings: plan.warnings)
+        return (monitor, pid)
     }
 
     /// Waits for a foreground container's monitor, whose exit status mirrors the container's.

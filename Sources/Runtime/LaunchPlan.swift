@@ -113,6 +113,32 @@ struct LaunchPlan {
         for path in linux.readonlyPaths ?? [] { config.add("ro", path) }
         if spec.root?.readonly == true { config.add("rootro") }
 
+        try addProcess(process, linux: linux, rootfs: bundle.rootfs, id: id)
+        config.add("exitfile", stateDirectory + "/exit.json")
+    }
+
+    /// The plan of `berth runtime exec`: join the namespaces of the running container `pid`
+    /// and run `process` with the container's capabilities, no_new_privs and seccomp profile.
+    init(execIn id: String, pid: Int32, spec: RuntimeSpec, rootfs: String, process: RuntimeSpec.Process,
+         cgroupProcs: [String]) throws(RuntimeError) {
+        let linux = spec.linux ?? RuntimeSpec.Linux()
+        config.add("exec")
+        config.add("clone", "0")
+        // User first: it gives the capabilities to join the others. Mount last: after it the
+        // host's paths no longer resolve.
+        let order = ["user", "ipc", "uts", "network", "pid", "cgroup", "mount"]
+        let kernelNames = ["user": "user", "ipc": "ipc", "uts": "uts", "network": "net", "pid": "pid", "cgroup": "cgroup", "mount": "mnt"]
+        let present = Set((linux.namespaces ?? []).map(\.type))
+        for type in order where present.contains(type) {
+            guard let flag = Self.namespaceFlags[type], let name = kernelNames[type] else { continue }
+            config.add("join", fields: ["\(flag)", "/proc/\(pid)/ns/\(name)"])
+        }
+        for file in cgroupProcs { config.add("cgroup", file) }
+        try addProcess(process, linux: linux, rootfs: rootfs, id: id)
+    }
+
+    /// Identity, environment, capabilities, rlimits, no_new_privs and seccomp of a process.
+    private mutating func addProcess(_ process: RuntimeSpec.Process, linux: RuntimeSpec.Linux, rootfs: String, id: String) throws(RuntimeError) {
         // Process.
         for limit in process.rlimits ?? [] {
             guard let number = Self.rlimitNumbers[limit.type] else {
@@ -124,7 +150,7 @@ struct LaunchPlan {
         for arg in process.args ?? [] { config.add("arg", arg) }
         for variable in process.env ?? [] { config.add("env", variable) }
         var user = process.user
-        if let name = user.username { user = try UserResolver.resolve(name, rootfs: bundle.rootfs, container: id) }
+        if let name = user.username { user = try UserResolver.resolve(name, rootfs: rootfs, container: id) }
         config.add("uid", "\(user.uid)")
         config.add("gid", "\(user.gid)")
         for group in user.additionalGids ?? [] { config.add("group", "\(group)") }
@@ -138,7 +164,6 @@ struct LaunchPlan {
         }
         if process.noNewPrivileges ?? false { config.add("nnp") }
         if let seccomp = linux.seccomp { config.add("seccomp", try SeccompProfile.compile(seccomp, container: id)) }
-        config.add("exitfile", stateDirectory + "/exit.json")
     }
 
     static let fallbackWarning = "no range for this user in /etc/subuid or /etc/subgid: only your own ID is mapped (container root); other IDs in the image appear as nobody. Add a range, e.g. `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER`"

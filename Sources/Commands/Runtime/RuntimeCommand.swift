@@ -12,7 +12,7 @@ public struct RuntimeCommand: ParsableCommand {
         abstract: "Run OCI bundles with Berth's own container runtime (runc-compatible verbs).",
         subcommands: [RuntimeSpecCommand.self, RuntimeRun.self, RuntimeCreate.self, RuntimeStart.self,
                       RuntimeState.self, RuntimeKill.self, RuntimeDelete.self, RuntimeList.self,
-                      RuntimePause.self, RuntimeResume.self, RuntimePs.self]
+                      RuntimePause.self, RuntimeResume.self, RuntimePs.self, RuntimeExec.self]
     )
 
     // Declared here too so that runc's spelling `berth runtime --root DIR create …` parses; the
