@@ -64,6 +64,7 @@ struct config {
     int setgroups_deny;
     const char *hostname;
     const char *rootfs;
+    const char *root_overlay; // overlay options (lowerdir=…,upperdir=…,workdir=…) mounted at rootfs
     unsigned long root_propagation;
     struct mount_entry mounts[MAX_ITEMS]; int mount_count;
     const char *devices[64]; int device_count;
@@ -176,6 +177,7 @@ static void parse_config(char *buf, size_t len) {
         else if (!strcmp(key, "setgroupsdeny")) cfg.setgroups_deny = 1;
         else if (!strcmp(key, "hostname")) cfg.hostname = value;
         else if (!strcmp(key, "rootfs")) cfg.rootfs = value;
+        else if (!strcmp(key, "rootoverlay")) cfg.root_overlay = value;
         else if (!strcmp(key, "rootprop")) cfg.root_propagation = strtoul(value, NULL, 10);
         else if (!strcmp(key, "mount") && cfg.mount_count < MAX_ITEMS) {
             char *f[6];
@@ -461,8 +463,14 @@ static void container_main(void) {
     if (cfg.rootfs) {
         unsigned long prop = cfg.root_propagation ? cfg.root_propagation : (MS_REC | MS_PRIVATE);
         if (mount(NULL, "/", NULL, prop, NULL) < 0) CFAIL(1, "mounts: set / propagation: %s", strerror(errno));
-        if (mount(cfg.rootfs, cfg.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+        if (cfg.root_overlay) {
+            // Native overlayfs, mounted inside the container's user namespace (Linux >= 5.11),
+            // so the upper dir is owned by the container's IDs without privilege on the host.
+            if (mount("overlay", cfg.rootfs, "overlay", 0, cfg.root_overlay) < 0)
+                CFAIL(1, "mounts: mount overlay (%s) on %s: %s", cfg.root_overlay, cfg.rootfs, strerror(errno));
+        } else if (mount(cfg.rootfs, cfg.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
             CFAIL(1, "mounts: bind rootfs %s: %s", cfg.rootfs, strerror(errno));
+        }
         for (int i = 0; i < cfg.mount_count; i++) do_mount(&cfg.mounts[i]);
         for (int i = 0; i < cfg.device_count; i++) bind_device(cfg.devices[i]);
         dev_symlinks();

@@ -93,6 +93,16 @@ struct LaunchPlan {
             config.add("rootprop", "\(flags)")
         }
         for (index, mount) in (spec.mounts ?? []).enumerated() {
+            // An overlay mount on "/" is the root filesystem itself (lower dirs plus the
+            // container's upper dir), mounted on root.path, which must then be an empty directory.
+            if mount.destination == "/" && mount.type == "overlay" {
+                let options = MountOptions(mount.options ?? []).data
+                guard options.contains(where: { $0.hasPrefix("lowerdir=") }) else {
+                    throw RuntimeError(.invalidConfig, id, "mounts[\(index)]: an overlay root filesystem needs lowerdir= (and upperdir=, workdir= to be writable)")
+                }
+                config.add("rootoverlay", options.map { Self.resolveOverlayOption($0, bundle: bundle.path) }.joined(separator: ","))
+                continue
+            }
             guard mount.destination.hasPrefix("/") else {
                 throw RuntimeError(.invalidConfig, id, "mounts[\(index)].destination must be absolute, not \"\(mount.destination)\"")
             }
@@ -164,6 +174,14 @@ struct LaunchPlan {
         }
         if process.noNewPrivileges ?? false { config.add("nnp") }
         if let seccomp = linux.seccomp { config.add("seccomp", try SeccompProfile.compile(seccomp, container: id)) }
+    }
+
+    /// Makes the directories of an overlay option absolute, relative to the bundle like root.path.
+    static func resolveOverlayOption(_ option: String, bundle: String) -> String {
+        let parts = option.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, ["lowerdir", "upperdir", "workdir"].contains(parts[0]) else { return option }
+        let dirs = parts[1].split(separator: ":").map { $0.hasPrefix("/") ? String($0) : bundle + "/" + $0 }
+        return "\(parts[0])=" + dirs.joined(separator: ":")
     }
 
     static let fallbackWarning = "no range for this user in /etc/subuid or /etc/subgid: only your own ID is mapped (container root); other IDs in the image appear as nobody. Add a range, e.g. `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER`"
