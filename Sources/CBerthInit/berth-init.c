@@ -39,6 +39,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -83,6 +85,7 @@ struct config {
     const char *exit_file;
     const char *fifo;
     const char *cgroups[8]; int cgroup_count; // cgroup.procs files to add the container to
+    const char *console_socket; // process.terminal: where to send the pty master (runc protocol)
     int exec_mode; // join a running container's namespaces (berth runtime exec) instead of creating
 };
 
@@ -215,6 +218,7 @@ static void parse_config(char *buf, size_t len) {
         else if (!strcmp(key, "fifo")) cfg.fifo = value;
         else if (!strcmp(key, "cgroup") && cfg.cgroup_count < 8) cfg.cgroups[cfg.cgroup_count++] = value;
         else if (!strcmp(key, "exec")) cfg.exec_mode = 1;
+        else if (!strcmp(key, "console")) cfg.console_socket = value;
         else fail_to(report_fd, 1, "config: unknown record %s", key);
     }
     cfg.argv[cfg.argc] = NULL;
@@ -423,6 +427,47 @@ static void load_seccomp(void) {
         CFAIL(1, "seccomp: load filter: %s", strerror(errno));
 }
 
+static int console_fd = -1; // connected console socket, opened before the pivot hides its path
+
+static void connect_console(void) {
+    if (!cfg.console_socket) return;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(cfg.console_socket) >= sizeof addr.sun_path) CFAIL(1, "console: socket path %s is too long", cfg.console_socket);
+    strcpy(addr.sun_path, cfg.console_socket);
+    console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (console_fd < 0 || connect(console_fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        CFAIL(1, "console: connect %s: %s", cfg.console_socket, strerror(errno));
+}
+
+// process.terminal: a pty from the container's own devpts; the master goes to the console
+// socket's listener (SCM_RIGHTS), the slave becomes stdio and the controlling terminal.
+static void setup_terminal(void) {
+    if (console_fd < 0) return;
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) CFAIL(1, "console: open /dev/ptmx: %s", strerror(errno));
+    if (grantpt(master) < 0 || unlockpt(master) < 0) CFAIL(1, "console: unlock pty: %s", strerror(errno));
+    char name[64];
+    if (ptsname_r(master, name, sizeof name) != 0) CFAIL(1, "console: ptsname: %s", strerror(errno));
+    int slave = open(name, O_RDWR | O_NOCTTY);
+    if (slave < 0) CFAIL(1, "console: open %s: %s", name, strerror(errno));
+    char byte = 0, control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
+    if (sendmsg(console_fd, &msg, 0) < 0) CFAIL(1, "console: send pty master to %s: %s", cfg.console_socket, strerror(errno));
+    close(master);
+    close(console_fd);
+    if (ioctl(slave, TIOCSCTTY, 0) < 0) CFAIL(1, "console: TIOCSCTTY: %s", strerror(errno));
+    for (int fd = 0; fd < 3; fd++)
+        if (dup2(slave, fd) < 0) CFAIL(1, "console: dup2: %s", strerror(errno));
+    if (slave > 2) close(slave);
+}
+
 static int fifo_fd = -1; // O_PATH descriptor of exec.fifo, opened before the pivot hides it
 
 static void wait_for_start(void) {
@@ -457,6 +502,7 @@ static void container_main(void) {
     }
     if (cfg.fifo && (fifo_fd = open(cfg.fifo, O_PATH | O_CLOEXEC)) < 0)
         CFAIL(1, "create: open %s: %s", cfg.fifo, strerror(errno));
+    connect_console();
     if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
         CFAIL(1, "hostname: sethostname %s: %s", cfg.hostname, strerror(errno));
 
@@ -484,6 +530,7 @@ static void container_main(void) {
                   cfg.rlimit_res[i], (unsigned long long)cfg.rlimits[i].rlim_cur,
                   (unsigned long long)cfg.rlimits[i].rlim_max, strerror(errno));
     if (setsid() < 0) CFAIL(1, "process: setsid: %s", strerror(errno));
+    setup_terminal();
     if (cfg.cwd && chdir(cfg.cwd) < 0) CFAIL(1, "process: chdir %s: %s", cfg.cwd, strerror(errno));
     char exe[4096];
     resolve_entrypoint(exe, sizeof exe);

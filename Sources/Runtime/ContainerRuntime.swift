@@ -33,11 +33,14 @@ public struct ContainerRuntime: Sendable {
         /// Detach the monitor into its own session (create, run --detach).
         public var detach: Bool
         public var pidFile: String?
+        /// Unix socket that receives the pty master when process.terminal is true (runc's protocol).
+        public var consoleSocket: String?
 
-        public init(waitForStart: Bool, detach: Bool, pidFile: String? = nil) {
+        public init(waitForStart: Bool, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil) {
             self.waitForStart = waitForStart
             self.detach = detach
             self.pidFile = pidFile
+            self.consoleSocket = consoleSocket
         }
     }
 
@@ -82,17 +85,22 @@ public struct ContainerRuntime: Sendable {
     }
 
     private func spawnMonitor(id: String, bundle: Bundle, dir: String, options: LaunchOptions) throws(RuntimeError) -> Launched {
-        var plan = try LaunchPlan(id: id, bundle: bundle, stateDirectory: dir)
+        var plan = try LaunchPlan(id: id, bundle: bundle, stateDirectory: dir, consoleSocket: options.consoleSocket)
         let resources = bundle.spec.linux?.resources
         let (cgroup, cgroupWarning) = Cgroups.manager(id: id, path: bundle.spec.linux?.cgroupsPath)
+        var launched = false
+        var ownCgroup: (any CgroupManager)?
+        defer { if !launched { ownCgroup?.destroy() } }
         if let cgroup {
+            if let used = cgroup.directories.first(where: Files.exists) {
+                throw RuntimeError(.alreadyExists, id, "cgroup \(used) already exists (another container uses this cgroupsPath); set linux.cgroupsPath or delete that container")
+            }
+            ownCgroup = cgroup
             plan.warnings += try cgroup.create(resources)
             for file in cgroup.procsFiles { plan.config.add("cgroup", file) }
         } else if let cgroupWarning, let resources {
             plan.warnings.append("\(cgroupWarning); not applied: \(Self.limitNames(resources).joined(separator: ", "))")
         }
-        var launched = false
-        defer { if !launched { cgroup?.destroy() } }
         if options.waitForStart {
             if mkfifo(dir + "/exec.fifo", 0o600) < 0 {
                 throw RuntimeError(.system, id, SystemError(stage: "create", call: "mkfifo", object: dir + "/exec.fifo", errno: errno).description)

@@ -25,7 +25,7 @@ struct LaunchPlan {
     /// Host devices bind-mounted into every container's /dev.
     static let defaultDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]
 
-    init(id: String, bundle: Bundle, stateDirectory: String) throws(RuntimeError) {
+    init(id: String, bundle: Bundle, stateDirectory: String, consoleSocket: String?) throws(RuntimeError) {
         let spec = bundle.spec
         let linux = spec.linux ?? RuntimeSpec.Linux()
         guard let process = spec.process else { throw RuntimeError(.invalidConfig, id, "process is required") }
@@ -82,6 +82,14 @@ struct LaunchPlan {
             }
         }
 
+        if process.terminal == true {
+            guard let consoleSocket else {
+                throw RuntimeError(.invalidConfig, id, "process.terminal is true: pass --console-socket PATH to receive the pty master, or set terminal to false")
+            }
+            config.add("console", consoleSocket)
+        } else if consoleSocket != nil {
+            throw RuntimeError(.invalidConfig, id, "--console-socket is only used when process.terminal is true in config.json")
+        }
         if let hostname = spec.hostname { config.add("hostname", hostname) }
 
         // Root filesystem and mounts.

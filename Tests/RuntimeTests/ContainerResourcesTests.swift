@@ -26,6 +26,7 @@ struct ContainerResourcesTests {
         let id = "res-\(getpid())"
         try area.edit {
             $0.process?.args = ["sh", "-c", "sleep 60 & sleep 60 & wait"]
+            $0.linux?.cgroupsPath = nil  // the default /berth/<id>
             $0.linux?.resources = .init(memory: .init(limit: 64 << 20), cpu: .init(shares: 512, quota: 50000, period: 100000),
                                         pids: .init(limit: 20))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import OCISpec
 import Testing
 
 /// `berth runtime` run by an unprivileged user: newuidmap/newgidmap with /etc/subuid ranges,
@@ -51,7 +52,8 @@ struct ContainerRootlessTests {
         try #require(!subuid.contains("nobody:") && !subuid.contains("65534:"), "nobody must have no subuid range for this test")
         let area = try Fixture.Area(rootless: "nobody")
         defer { area.remove() }
-        #expect(try String(contentsOfFile: area.bundle + "/config.json", encoding: .utf8).contains("\"size\" : 1"))
+        let written = try JSONDecoder().decode(RuntimeSpec.self, from: Data(contentsOf: URL(fileURLWithPath: area.bundle + "/config.json")))
+        #expect(written.linux?.uidMappings == [.init(containerID: 0, hostID: 65534, size: 1)])
         try FileManager.default.removeItem(atPath: area.bundle + "/config.json")
         let spec = try area.berthRun(["spec", "--rootless", "--bundle", area.bundle])
         #expect(spec.stderr.contains("warning: no /etc/subuid or /etc/subgid range"))

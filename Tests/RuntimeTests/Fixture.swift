@@ -112,6 +112,10 @@ enum Fixture {
             }
             let spec = try berthRun(["spec", "--bundle", bundle] + (user == nil ? [] : ["--rootless"]))
             if spec.status != 0 { throw FixtureError(message: "berth runtime spec failed: \(spec.stderr)") }
+            // Tests run in parallel and reuse container IDs in their own state roots: give each
+            // area its own cgroup so that they cannot collide on /berth/<id>.
+            let cgroupsPath = "/berth-tests/" + URL(fileURLWithPath: path).lastPathComponent
+            try edit { $0.linux?.cgroupsPath = cgroupsPath }
         }
 
         /// Copies an executable with cp(1): a copy written by this process could leave its write

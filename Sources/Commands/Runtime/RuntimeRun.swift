@@ -9,6 +9,7 @@ struct RuntimeRun: ParsableCommand {
     @OptionGroup var global: RuntimeGlobalOptions
     @Option(name: [.short, .long], help: "The bundle directory.") var bundle: String = "."
     @Option(name: .long, help: "Write the container's PID to this file.") var pidFile: String?
+    @Option(name: .long, help: "Unix socket to send the pty master to (when process.terminal is true).") var consoleSocket: String?
     @Flag(name: [.short, .long], help: "Return once the container runs; do not wait for it.") var detach = false
     @Argument(help: "The container ID.") var id: String
 
@@ -16,7 +17,7 @@ struct RuntimeRun: ParsableCommand {
         let runtime = global.runtime()
         do {
             let launched = try runtime.launch(id: id, bundlePath: bundle,
-                                              options: .init(waitForStart: false, detach: detach, pidFile: pidFile))
+                                              options: .init(waitForStart: false, detach: detach, pidFile: pidFile, consoleSocket: consoleSocket))
             launched.warnings.forEach { printError("warning: \($0)") }
             if detach { return }
             let status = try runtime.wait(launched, id: id)
