@@ -89,15 +89,21 @@ extension ContainerRuntime {
             _ = Glibc.kill(record.pid, SIGKILL)
         }
         // Wait (bounded) for the monitor to record the exit, so that the record is never cut off.
-        for _ in 0..<500 where exitRecord(id) == nil && Processes.startTime(record.monitorPid) != nil && isAlive(record) {
+        var waited = 0
+        while waited < 500 && exitRecord(id) == nil && Processes.startTime(record.monitorPid) != nil {
             usleep(10_000)
+            waited += 1
         }
         if let location = record.cgroup {
             let cgroup = Cgroups.manager(recorded: location, id: id)
             if current.status == .paused { try? cgroup.setFrozen(false) }
             // Processes of the container's PID namespace die with its PID 1; wait for the kernel
             // to empty the cgroup, then remove it.
-            for _ in 0..<500 where !cgroup.processes().isEmpty { usleep(10_000) }
+            var waited = 0
+            while waited < 500 && !cgroup.processes().isEmpty {
+                usleep(10_000)
+                waited += 1
+            }
             cgroup.destroy()
         }
         do { try Files.removeTree(directory(id), stage: "delete") } catch {

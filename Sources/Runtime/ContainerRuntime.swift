@@ -114,9 +114,10 @@ public struct ContainerRuntime: Sendable {
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            try Files.writeAtomically(dir + "/state.json", Array(try encoder.encode(record)), stage: "state")
+            // Live state describes processes, which a reboot ends: atomic (rename) but not fsync'd.
+            try Files.writeAtomically(dir + "/state.json", Array(try encoder.encode(record)), durable: false, stage: "state")
             // The spec as created: exec uses it even if the bundle changes afterwards.
-            try Files.writeAtomically(dir + "/config.json", Array(try encoder.encode(bundle.spec)), stage: "state")
+            try Files.writeAtomically(dir + "/config.json", Array(try encoder.encode(bundle.spec)), durable: false, stage: "state")
             if let pidFile = options.pidFile { try Files.writeAtomically(pidFile, Array("\(pid)".utf8), stage: "pid file") }
         } catch let error as SystemError {
             throw RuntimeError(.system, id, error.description)

@@ -30,7 +30,10 @@ public enum Files {
     }
 
     /// Writes a file atomically: a temporary file in the same directory, fsync, rename.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, stage: String) throws(SystemError) {
+    /// `durable: false` skips the fsync, for state that cannot outlive a reboot anyway (the
+    /// runtime's live state about running processes): readers still see the old or the new file.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = true,
+                                       stage: String) throws(SystemError) {
         let temporary = path + ".tmp"
         let fd = open(temporary, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, mode)
         if fd < 0 { throw SystemError(stage: stage, call: "open", object: temporary, errno: errno) }
@@ -41,7 +44,7 @@ public enum Files {
             unlink(temporary)
             throw error
         }
-        if fsync(fd) < 0 {
+        if durable && fsync(fd) < 0 {
             unlink(temporary)
             throw SystemError(stage: stage, call: "fsync", object: temporary, errno: errno)
         }

@@ -40,7 +40,9 @@ struct ContainerResourcesTests {
         #expect(cgroupValue(id, v1: "cpu", "cpu.cfs_quota_us", v2: "cpu.max")?.hasPrefix("50000") == true)
 
         var pids: [Int32] = []
-        for _ in 0..<100 where pids.count < 3 {  // the shell forks its children asynchronously
+        var attempts = 0
+        while attempts < 100 && pids.count < 3 {  // the shell forks its children asynchronously
+            attempts += 1
             let ps = try area.berthRun(["ps", "--format", "json", id])
             pids = try JSONDecoder().decode([Int32].self, from: Data(ps.stdout.utf8))
             if pids.count < 3 { usleep(20_000) }

@@ -36,7 +36,9 @@ struct ContainerRootlessTests {
         #expect(try area.berthRun(["state", "rl"]).stdout.contains("\"created\""))
         #expect(try area.berthRun(["start", "rl"]).status == 0)
         var exit = ""
-        for _ in 0..<300 where exit.isEmpty {
+        var attempts = 0
+        while attempts < 300 && exit.isEmpty {
+            attempts += 1
             exit = (try? String(contentsOfFile: area.stateRoot + "/rl/exit.json", encoding: .utf8)) ?? ""
             usleep(20_000)
         }

@@ -22,7 +22,11 @@ struct ContainerTerminalTests {
         listener.arguments = [Self.receiver, socket]
         listener.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output, isDirectory: false).creatingFile())
         try listener.run()
-        for _ in 0..<250 where !FileManager.default.fileExists(atPath: socket + ".ready") { usleep(20_000) }
+        var waited = 0
+        while waited < 250 && !FileManager.default.fileExists(atPath: socket + ".ready") {
+            usleep(20_000)
+            waited += 1
+        }
 
         let result = try area.berthRun(["run", "--console-socket", socket, "--bundle", area.bundle, "tty"])
         #expect(result.status == 0, "\(result.stderr)")
