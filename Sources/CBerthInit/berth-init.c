@@ -86,6 +86,7 @@ struct config {
     const char *fifo;
     const char *cgroups[8]; int cgroup_count; // cgroup.procs files to add the container to
     const char *console_socket; // process.terminal: where to send the pty master (runc protocol)
+    int tiny_init; // run a reaping, signal-forwarding PID 1 above the entrypoint (init: true)
     int exec_mode; // join a running container's namespaces (berth runtime exec) instead of creating
 };
 
@@ -218,6 +219,7 @@ static void parse_config(char *buf, size_t len) {
         else if (!strcmp(key, "fifo")) cfg.fifo = value;
         else if (!strcmp(key, "cgroup") && cfg.cgroup_count < 8) cfg.cgroups[cfg.cgroup_count++] = value;
         else if (!strcmp(key, "exec")) cfg.exec_mode = 1;
+        else if (!strcmp(key, "init")) cfg.tiny_init = 1;
         else if (!strcmp(key, "console")) cfg.console_socket = value;
         else fail_to(report_fd, 1, "config: unknown record %s", key);
     }
@@ -485,6 +487,42 @@ static void wait_for_start(void) {
     close(pfd);
 }
 
+static volatile sig_atomic_t entrypoint_pid;
+
+static void forward_to_entrypoint(int sig) {
+    if (entrypoint_pid > 0) kill(entrypoint_pid, sig);
+}
+
+// init: true. PID 1 of a PID namespace ignores signals it has no handler for and inherits every
+// orphan; most entrypoints are not written for that. This PID 1 forks the entrypoint, forwards
+// signals to it, reaps every child, and exits with the entrypoint's status. It runs after the
+// security setup, so it is as confined as the entrypoint; it returns only in the child.
+static void run_tiny_init(void) {
+    struct sigaction sa = {0};
+    sa.sa_handler = forward_to_entrypoint;
+    sa.sa_flags = SA_RESTART;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGCHLD && sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &sa, NULL);
+    pid_t child = fork();
+    if (child < 0) CFAIL(1, "init: fork: %s", strerror(errno));
+    if (child == 0) {
+        struct sigaction dfl = {0};
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL);
+        return;
+    }
+    entrypoint_pid = child;
+    close(sync_fd);
+    for (;;) {
+        int status;
+        pid_t r = waitpid(-1, &status, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) _exit(1);
+        if (r == child) _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+    }
+}
+
 static void container_main(void) {
     char go;
     if (read(sync_fd, &go, 1) != 1) _exit(1); // the monitor has written our ID maps
@@ -548,6 +586,7 @@ static void container_main(void) {
         CFAIL(1, "security: no_new_privs: %s", strerror(errno));
     if (cfg.bpf_len && cfg.no_new_privs) load_seccomp(); // last, so setup syscalls stay allowed
 
+    if (cfg.tiny_init) run_tiny_init();
     execve(exe, cfg.argv, cfg.env);
     int err = errno;
     CFAIL(err == ENOENT ? 127 : 126, "exec: \"%s\": %s", cfg.argv[0], strerror(err));

@@ -19,6 +19,10 @@ public struct ContainerRuntime: Sendable {
         self.initPath = initPath
     }
 
+    /// Annotation asking for a tiny reaping, signal-forwarding init as PID 1 (compose's
+    /// `init: true`): `"io.berth.init": "true"`. The OCI spec has no field for it.
+    public static let initAnnotation = "io.berth.init"
+
     /// The default state root: /run/berth/runtime as root, $XDG_RUNTIME_DIR/berth/runtime otherwise.
     public static func defaultStateRoot() -> String {
         if geteuid() == 0 { return "/run/berth/runtime" }

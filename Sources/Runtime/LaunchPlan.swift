@@ -132,6 +132,7 @@ struct LaunchPlan {
         if spec.root?.readonly == true { config.add("rootro") }
 
         try addProcess(process, linux: linux, rootfs: bundle.rootfs, id: id)
+        if spec.annotations?[ContainerRuntime.initAnnotation] == "true" { config.add("init") }
         config.add("exitfile", stateDirectory + "/exit.json")
     }
 
