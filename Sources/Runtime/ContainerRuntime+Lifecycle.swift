@@ -214,3 +214,38 @@ extension ContainerRuntime {
         do { return try Processes.wait(monitor, stage: "exec") } catch { throw RuntimeError(.system, id, error.description) }
     }
 }
+
+extension ContainerRuntime {
+    /// Stops a container the way compose does: `signal`, up to `grace` seconds for it to exit,
+    /// then SIGKILL. Returns the exit record, which the monitor writes whoever sent the signals.
+    public func stop(_ id: String, signal: String = "TERM", grace: Double = 10) throws(RuntimeError) -> ExitRecord {
+        let record = try record(id)
+        let number = try Signals.number(signal, container: id)
+        var current = try state(id)
+        if current.status == .paused, let location = record.cgroup {
+            // A frozen process cannot act on a signal: thaw it first.
+            try Cgroups.manager(recorded: location, id: id).setFrozen(false)
+            current = try state(id)
+        }
+        if current.status != .stopped {
+            _ = Glibc.kill(record.pid, number)
+            let deadline = Double(Self.monotonicMilliseconds()) + grace * 1000
+            while Double(Self.monotonicMilliseconds()) < deadline && isAlive(record) { usleep(10_000) }
+            if isAlive(record) { _ = Glibc.kill(record.pid, SIGKILL) }
+        }
+        var waited = 0
+        while waited < 500 {
+            if let exit = exitRecord(id) { return exit }
+            if Processes.startTime(record.monitorPid) == nil { break }
+            usleep(10_000)
+            waited += 1
+        }
+        throw RuntimeError(.system, id, "the container's monitor ended without recording an exit status")
+    }
+
+    static func monotonicMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
