@@ -664,6 +664,10 @@ static void record_exit(int status) {
 }
 
 int main(void) {
+    // Only stdio, the configuration (3) and the report pipe (4) may cross into the container:
+    // close whatever else `berth` or its caller leaked, so no host descriptor reaches it.
+    if (syscall(SYS_close_range, 5U, ~0U, 0U) < 0)
+        for (int fd = 5; fd < 1024; fd++) close(fd);
     if (fcntl(report_fd, F_SETFD, FD_CLOEXEC) < 0) return 1;
     size_t len;
     char *buf = read_all(3, &len);

@@ -18,6 +18,7 @@ struct ContainerRunTests {
         #expect(facts["pid"] == "1")
         #expect(facts["hostname"] == "berth")
         #expect(facts["uid"] == "0")
+        #expect(facts["open_fds"] == "3", "only stdin, stdout and stderr reach the container: \(facts["fd_links"] ?? "")")
     }
 
     @Test("the default seccomp profile fails unlisted syscalls with ENOSYS and dangerous ones with EPERM")

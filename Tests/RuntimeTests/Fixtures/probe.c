@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -50,10 +51,25 @@ int main(void) {
     int entries = 0;
     DIR *d = opendir("/sys/firmware");               // masked: an empty tmpfs
     for (struct dirent *e; d && (e = readdir(d));) if (e->d_name[0] != '.') entries++;
+    if (d) closedir(d);
     printf("sys_firmware_entries: %d\n", entries);
     int w = open("/proc/sys/kernel/hostname", O_WRONLY);
     printf("proc_sys_write: %s\n", w < 0 ? strerror(errno) : "allowed");
     w = open("/probe-written", O_CREAT | O_WRONLY, 0644);
     printf("rootfs_write: %s\n", w < 0 ? strerror(errno) : "allowed");
+    int open_fds = 0;                                // only stdio may be inherited
+    DIR *fds = opendir("/proc/self/fd");
+    char links[512] = "";
+    for (struct dirent *e; fds && (e = readdir(fds));) {
+        if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(fds)) continue;
+        open_fds++;
+        char path[64], target[128] = "";
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        if (n > 0) target[n] = 0;
+        snprintf(links + strlen(links), sizeof links - strlen(links), "%s=%s ", e->d_name, target);
+    }
+    printf("open_fds: %d\n", open_fds);
+    printf("fd_links: %s\n", links);
     return 0;
 }
