@@ -70,7 +70,7 @@ public struct ContainerRuntime: Sendable {
     /// container stops just before exec until `start`.
     public func launch(id: String, bundlePath: String, options: LaunchOptions) throws(RuntimeError) -> Launched {
         try Self.validate(id: id)
-        let bundle = try Bundle(path: bundlePath, container: id)
+        let bundle = try RuntimeBundle(path: bundlePath, container: id)
         let dir = directory(id)
         do { try Files.makeDirectories(stateRoot, mode: 0o700, stage: "state dir") } catch {
             throw RuntimeError(.system, id, error.description)
@@ -88,7 +88,7 @@ public struct ContainerRuntime: Sendable {
         }
     }
 
-    private func spawnMonitor(id: String, bundle: Bundle, dir: String, options: LaunchOptions) throws(RuntimeError) -> Launched {
+    private func spawnMonitor(id: String, bundle: RuntimeBundle, dir: String, options: LaunchOptions) throws(RuntimeError) -> Launched {
         var plan = try LaunchPlan(id: id, bundle: bundle, stateDirectory: dir, consoleSocket: options.consoleSocket)
         let resources = bundle.spec.linux?.resources
         let (cgroup, cgroupWarning) = Cgroups.manager(id: id, path: bundle.spec.linux?.cgroupsPath)

@@ -25,7 +25,7 @@ struct LaunchPlan {
     /// Host devices bind-mounted into every container's /dev.
     static let defaultDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]
 
-    init(id: String, bundle: Bundle, stateDirectory: String, consoleSocket: String?) throws(RuntimeError) {
+    init(id: String, bundle: RuntimeBundle, stateDirectory: String, consoleSocket: String?) throws(RuntimeError) {
         let spec = bundle.spec
         let linux = spec.linux ?? RuntimeSpec.Linux()
         guard let process = spec.process else { throw RuntimeError(.invalidConfig, id, "process is required") }

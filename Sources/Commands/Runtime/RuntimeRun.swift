@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Runtime
 import SystemSupport
 
@@ -20,6 +23,11 @@ struct RuntimeRun: ParsableCommand {
                                               options: .init(waitForStart: false, detach: detach, pidFile: pidFile, consoleSocket: consoleSocket))
             launched.warnings.forEach { printError("warning: \($0)") }
             if detach { return }
+            // The terminal sends ^C and ^\ to the whole foreground group, the monitor included,
+            // and the monitor forwards them to the container: berth itself stays to collect the
+            // status and remove the container. (The monitor resets these to default at spawn.)
+            signal(SIGINT, SIG_IGN)
+            signal(SIGQUIT, SIG_IGN)
             let status = try runtime.wait(launched, id: id)
             try? runtime.delete(id, force: true)
             throw ExitCode(status.shellCode)

@@ -6,7 +6,7 @@ import OCISpec
 import SystemSupport
 
 /// An OCI bundle on disk, loaded and checked before anything is created.
-public struct Bundle: Sendable, Hashable {
+public struct RuntimeBundle: Sendable, Hashable {
     /// The bundle directory, symlinks resolved.
     public var path: String
     /// The root filesystem, symlinks resolved.
@@ -15,7 +15,7 @@ public struct Bundle: Sendable, Hashable {
 
     /// Loads `path/config.json` and checks the parts every container needs.
     public init(path: String, container: String) throws(RuntimeError) {
-        guard let resolved = Bundle.realpath(path) else {
+        guard let resolved = RuntimeBundle.realpath(path) else {
             throw RuntimeError(.invalidBundle, container, "bundle \(path) does not exist")
         }
         self.path = resolved
@@ -26,7 +26,7 @@ public struct Bundle: Sendable, Hashable {
         do {
             spec = try JSONDecoder().decode(RuntimeSpec.self, from: Data(bytes))
         } catch let error as DecodingError {
-            throw RuntimeError(.invalidConfig, container, "\(resolved)/config.json: \(Bundle.describe(error))")
+            throw RuntimeError(.invalidConfig, container, "\(resolved)/config.json: \(RuntimeBundle.describe(error))")
         } catch {
             throw RuntimeError(.invalidConfig, container, "\(resolved)/config.json: \(error)")
         }
@@ -40,7 +40,7 @@ public struct Bundle: Sendable, Hashable {
             throw RuntimeError(.invalidConfig, container, "\(resolved)/config.json: process.cwd must be absolute, not \"\(process.cwd)\"")
         }
         let rootPath = root.path.hasPrefix("/") ? root.path : resolved + "/" + root.path
-        guard let rootfs = Bundle.realpath(rootPath) else {
+        guard let rootfs = RuntimeBundle.realpath(rootPath) else {
             throw RuntimeError(.invalidBundle, container, "root filesystem \(rootPath) does not exist")
         }
         // A relative root must stay inside the bundle: a symlink that leads elsewhere is refused
