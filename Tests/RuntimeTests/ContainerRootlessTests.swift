@@ -87,4 +87,20 @@ struct ContainerRootlessTests {
             #expect(result.stderr.contains("not applied: memory.limit, pids.limit"), "\(result.stderr)")
         }
     }
+
+    @Test("rootless exec joins the container's user namespace first, then the others")
+    func exec() throws {
+        let area = try Fixture.Area(rootless: "berth-test")
+        defer { area.remove() }
+        try area.setArgs(["sleep", "60"])
+        #expect(try area.berthRun(["run", "--detach", "--bundle", area.bundle, "rlexec"]).status == 0)
+        defer { _ = try? area.berthRun(["delete", "--force", "rlexec"]) }
+        let result = try area.berthRun(["exec", "rlexec", "/probe"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let facts = probeFacts(result.stdout)
+        #expect(facts["uid"] == "0")
+        #expect(facts["hostname"] == "berth")
+        #expect(facts["Seccomp"] == "2")
+        #expect(facts["CapEff"] == "00000000800405fb")
+    }
 }
