@@ -17,10 +17,19 @@ let package = Package(
     targets: [
         // C
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        // The container monitor/init: C, single-threaded, exec'd by Runtime (see its README).
+        .executableTarget(name: "berth-init", path: "Sources/CBerthInit",
+                          cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra"])],
+                          // SwiftPM links every executable with the Swift runtime; the init uses
+                          // none of it, and loading it would cost start-up time and resident memory
+                          // in every container's monitor.
+                          linkerSettings: [.unsafeFlags(["-static-executable"])]),
 
         // foundation
         .target(name: "YAML", dependencies: ["CYAML"], exclude: ["README.md"]),
         .target(name: "OCISpec"),
+        .target(name: "SystemSupport"),
 
         // pure
         .target(name: "ComposeSpec", dependencies: [
@@ -29,9 +38,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
 
+        // mechanism
+        .target(name: "Runtime", dependencies: ["OCISpec", "SystemSupport", "CSeccomp"]),
+
         // top
         .target(name: "Commands", dependencies: [
-            "ComposeSpec", "YAML",
+            "ComposeSpec", "YAML", "OCISpec", "Runtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
@@ -42,5 +54,8 @@ let package = Package(
         .testTarget(name: "ComposeSpecTests", dependencies: ["ComposeSpec", "YAML"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec"], exclude: ["Golden"]),
+        // Fixtures (the probe's C source) are compiled by the tests with `cc -static`, not by SwiftPM.
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCISpec", "SystemSupport"],
+                    exclude: ["Fixtures"]),
     ]
 )

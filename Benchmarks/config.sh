@@ -30,8 +30,8 @@ with open(os.path.join(d, 'compose.yaml'), 'w') as f:
                 f'    ports:\n      - "127.0.0.1:{20000 + i % 40000}:80"\n'
                 f'    volumes:\n      - data{i % 10}:/data\n      - ./conf/s{i}:/etc/app:ro\n'
                 f'    healthcheck:\n      test: ["CMD", "true"]\n      interval: 10s\n')
-        if i > 0:
-            f.write(f'    depends_on:\n      s{(i - 1):05d}:\n        condition: service_started\n')
+        if i >= 10:  # every service depends on one of ten base services, as stacks do
+            f.write(f'    depends_on:\n      s{(i % 10):05d}:\n        condition: service_started\n')
     f.write('volumes:\n' + ''.join(f'  data{j}:\n' for j in range(10)))
 with open(os.path.join(d, 'compose.override.yaml'), 'w') as f:
     f.write('services:\n')

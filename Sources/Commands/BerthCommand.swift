@@ -7,7 +7,7 @@ public struct BerthCommand: ParsableCommand {
         commandName: "berth",
         abstract: "A daemonless, rootless compose engine.",
         version: BerthVersion.current,
-        subcommands: [Config.self, Version.self]
+        subcommands: [Config.self, Version.self, RuntimeCommand.self]
     )
 
     public init() {}

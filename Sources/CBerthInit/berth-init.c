@@ -1,0 +1,777 @@
+// berth-init: the container monitor and container init, exec'd by `berth runtime` with posix_spawn.
+//
+// Why C and why a separate executable: namespaces are created with clone(2), and the child runs
+// before it execs the entrypoint. Swift's runtime (locks, allocator, threads) must never run in
+// that window, so everything between clone and execve lives in this small single-threaded
+// program. It is installed next to `berth` (SwiftPM builds it into the same products folder), and
+// `berth` finds it as `dirname(/proc/self/exe)/berth-init`.
+//
+// Two roles in one binary:
+//   monitor   the process `berth` spawns. It reads the configuration from fd 3, clones the
+//             container with new namespaces, writes its ID maps (directly as root, through
+//             newuidmap/newgidmap when rootless), reports "pid N" (or "err CODE MESSAGE") on fd 4,
+//             then waits for the container and records its exit status in the state directory.
+//             Because the monitor is the container's parent, the exit status is never lost when
+//             the `berth` process that started the container is gone.
+//   container the clone child: PID 1 of the new PID namespace. It mounts the root filesystem,
+//             pivots, masks paths, drops privileges, loads the seccomp filter and execs.
+//
+// Every failure is reported as "STAGE: SYSCALL OBJECT: strerror" so the error names the syscall
+// and the object, as invariant 3 of DESIGN.md asks.
+//
+// The configuration is a sequence of records, each "KEY LENGTH\n" followed by LENGTH bytes of
+// payload. Composite payloads separate their fields with NUL. `berth` (Runtime/InitConfig.swift)
+// writes it; the format is private to the two.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#define MAX_ITEMS 512
+
+struct mount_entry {
+    const char *source, *dest, *type, *data;
+    unsigned long flags, propagation;
+};
+
+struct config {
+    int clone_flags;
+    const char *ns_paths[8];      // paths of namespaces to join, by index in ns_types
+    int ns_join_types[8];
+    int ns_join_count;
+    const char *uid_map, *gid_map; // "inside outside count\n..." lines
+    const char *uid_helper, *gid_helper; // newuidmap/newgidmap paths when rootless
+    int setgroups_deny;
+    const char *hostname;
+    const char *rootfs;
+    const char *root_overlay; // overlay options (lowerdir=…,upperdir=…,workdir=…) mounted at rootfs
+    unsigned long root_propagation;
+    struct mount_entry mounts[MAX_ITEMS]; int mount_count;
+    const char *devices[64]; int device_count;
+    const char *masked[MAX_ITEMS]; int masked_count;
+    const char *readonly[MAX_ITEMS]; int readonly_count;
+    int root_readonly;
+    int rlimit_res[32]; struct rlimit rlimits[32]; int rlimit_count;
+    const char *cwd;
+    char *argv[MAX_ITEMS]; int argc;
+    char *env[MAX_ITEMS]; int envc;
+    uid_t uid; gid_t gid;
+    gid_t groups[64]; int group_count;
+    uint64_t cap_eff, cap_perm, cap_inh, cap_bnd, cap_amb; int have_caps;
+    int no_new_privs;
+    const unsigned char *bpf; size_t bpf_len;
+    const char *exit_file;
+    const char *fifo;
+    const char *cgroups[8]; int cgroup_count; // cgroup.procs files to add the container to
+    const char *console_socket; // process.terminal: where to send the pty master (runc protocol)
+    int tiny_init; // run a reaping, signal-forwarding PID 1 above the entrypoint (init: true)
+    int exec_mode; // join a running container's namespaces (berth runtime exec) instead of creating
+};
+
+static struct config cfg;
+static int report_fd = 4;
+static pid_t container_pid;
+
+// ---- error reporting ----------------------------------------------------------------------
+
+// Reports to `berth` through the report pipe and exits; `code` becomes the exit status so that
+// "entrypoint not found" gives 127 and "not executable" 126, like docker.
+static void fail_to(int fd, int code, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    dprintf(fd, "err %d %s\n", code, msg);
+    _exit(code);
+}
+
+// ---- configuration ------------------------------------------------------------------------
+
+static char *read_all(int fd, size_t *len) {
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf) return NULL;
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            char *bigger = realloc(buf, cap + 1);
+            if (!bigger) return NULL;
+            buf = bigger;
+        }
+        ssize_t r = pread(fd, buf + n, cap - n, (off_t)n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return NULL;
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+// Splits a NUL-separated payload into at most `max` fields.
+static int fields(char *p, size_t len, char **out, int max) {
+    int n = 0;
+    char *end = p + len;
+    while (p < end && n < max) {
+        out[n++] = p;
+        p += strlen(p) + 1;
+    }
+    return n;
+}
+
+static void parse_config(char *buf, size_t len) {
+    char *p = buf, *end = buf + len;
+    while (p < end) {
+        // Header "KEY LENGTH\n", parsed by hand: scanf's "\n" would also eat leading white
+        // space of a binary payload such as the seccomp filter.
+        char key[32];
+        size_t n;
+        char *newline = memchr(p, '\n', (size_t)(end - p));
+        char *space = memchr(p, ' ', (size_t)(end - p));
+        if (!newline || !space || space > newline || (size_t)(space - p) >= sizeof key)
+            fail_to(report_fd, 1, "config: malformed record at offset %zu", (size_t)(p - buf));
+        memcpy(key, p, (size_t)(space - p));
+        key[space - p] = 0;
+        n = strtoul(space + 1, NULL, 10);
+        char *v = newline + 1;
+        if (v + n > end) fail_to(report_fd, 1, "config: record %s overruns the configuration", key);
+        // Records are not NUL-terminated on the wire: copy each payload into its own string.
+        char *value = malloc(n + 1);
+        if (!value) fail_to(report_fd, 1, "config: out of memory");
+        memcpy(value, v, n);
+        value[n] = 0;
+        p = v + n;
+
+        if (!strcmp(key, "clone")) cfg.clone_flags = (int)strtol(value, NULL, 10);
+        else if (!strcmp(key, "join")) {
+            char *f[2];
+            if (fields(value, n, f, 2) == 2 && cfg.ns_join_count < 8) {
+                cfg.ns_join_types[cfg.ns_join_count] = (int)strtol(f[0], NULL, 10);
+                cfg.ns_paths[cfg.ns_join_count++] = f[1];
+            }
+        }
+        else if (!strcmp(key, "uidmap")) cfg.uid_map = value;
+        else if (!strcmp(key, "gidmap")) cfg.gid_map = value;
+        else if (!strcmp(key, "uidhelper")) cfg.uid_helper = value;
+        else if (!strcmp(key, "gidhelper")) cfg.gid_helper = value;
+        else if (!strcmp(key, "setgroupsdeny")) cfg.setgroups_deny = 1;
+        else if (!strcmp(key, "hostname")) cfg.hostname = value;
+        else if (!strcmp(key, "rootfs")) cfg.rootfs = value;
+        else if (!strcmp(key, "rootoverlay")) cfg.root_overlay = value;
+        else if (!strcmp(key, "rootprop")) cfg.root_propagation = strtoul(value, NULL, 10);
+        else if (!strcmp(key, "mount") && cfg.mount_count < MAX_ITEMS) {
+            char *f[6];
+            if (fields(value, n, f, 6) != 6) fail_to(report_fd, 1, "config: malformed mount");
+            struct mount_entry *m = &cfg.mounts[cfg.mount_count++];
+            m->source = f[0]; m->dest = f[1]; m->type = f[2];
+            m->flags = strtoul(f[3], NULL, 10); m->propagation = strtoul(f[4], NULL, 10);
+            m->data = f[5];
+        }
+        else if (!strcmp(key, "device") && cfg.device_count < 64) cfg.devices[cfg.device_count++] = value;
+        else if (!strcmp(key, "mask") && cfg.masked_count < MAX_ITEMS) cfg.masked[cfg.masked_count++] = value;
+        else if (!strcmp(key, "ro") && cfg.readonly_count < MAX_ITEMS) cfg.readonly[cfg.readonly_count++] = value;
+        else if (!strcmp(key, "rootro")) cfg.root_readonly = 1;
+        else if (!strcmp(key, "rlimit") && cfg.rlimit_count < 32) {
+            unsigned long long soft, hard;
+            int res;
+            if (sscanf(value, "%d %llu %llu", &res, &soft, &hard) != 3) fail_to(report_fd, 1, "config: malformed rlimit");
+            cfg.rlimit_res[cfg.rlimit_count] = res;
+            cfg.rlimits[cfg.rlimit_count].rlim_cur = (rlim_t)soft;
+            cfg.rlimits[cfg.rlimit_count++].rlim_max = (rlim_t)hard;
+        }
+        else if (!strcmp(key, "cwd")) cfg.cwd = value;
+        else if (!strcmp(key, "arg") && cfg.argc < MAX_ITEMS - 1) cfg.argv[cfg.argc++] = value;
+        else if (!strcmp(key, "env") && cfg.envc < MAX_ITEMS - 1) cfg.env[cfg.envc++] = value;
+        else if (!strcmp(key, "uid")) cfg.uid = (uid_t)strtoul(value, NULL, 10);
+        else if (!strcmp(key, "gid")) cfg.gid = (gid_t)strtoul(value, NULL, 10);
+        else if (!strcmp(key, "group") && cfg.group_count < 64) cfg.groups[cfg.group_count++] = (gid_t)strtoul(value, NULL, 10);
+        else if (!strcmp(key, "caps")) {
+            cfg.have_caps = sscanf(value, "%lx %lx %lx %lx %lx", &cfg.cap_eff, &cfg.cap_perm,
+                                   &cfg.cap_inh, &cfg.cap_bnd, &cfg.cap_amb) == 5;
+        }
+        else if (!strcmp(key, "nnp")) cfg.no_new_privs = 1;
+        else if (!strcmp(key, "seccomp")) { cfg.bpf = (const unsigned char *)value; cfg.bpf_len = n; }
+        else if (!strcmp(key, "exitfile")) cfg.exit_file = value;
+        else if (!strcmp(key, "fifo")) cfg.fifo = value;
+        else if (!strcmp(key, "cgroup") && cfg.cgroup_count < 8) cfg.cgroups[cfg.cgroup_count++] = value;
+        else if (!strcmp(key, "exec")) cfg.exec_mode = 1;
+        else if (!strcmp(key, "init")) cfg.tiny_init = 1;
+        else if (!strcmp(key, "console")) cfg.console_socket = value;
+        else fail_to(report_fd, 1, "config: unknown record %s", key);
+    }
+    cfg.argv[cfg.argc] = NULL;
+    cfg.env[cfg.envc] = NULL;
+}
+
+// ---- container side -----------------------------------------------------------------------
+
+static int sync_fd = -1; // the container's end of the socket pair to the monitor
+
+#define CFAIL(code, ...) fail_to(sync_fd, code, __VA_ARGS__)
+
+static void mkdir_p(const char *path, mode_t mode) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(tmp, mode) < 0 && errno != EEXIST) CFAIL(1, "mounts: mkdir %s: %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, mode) < 0 && errno != EEXIST) CFAIL(1, "mounts: mkdir %s: %s", tmp, strerror(errno));
+}
+
+// Resolves `dest` (absolute inside the container) under the rootfs and refuses a result that a
+// symlink led outside the rootfs.
+static void target_path(const char *dest, char *out, size_t size, int is_file) {
+    snprintf(out, size, "%s%s", cfg.rootfs, dest);
+    struct stat st;
+    if (lstat(out, &st) < 0) {
+        if (is_file) {
+            char parent[4096];
+            snprintf(parent, sizeof parent, "%s", out);
+            char *slash = strrchr(parent, '/');
+            if (slash && slash != parent) { *slash = 0; mkdir_p(parent, 0755); }
+            int fd = open(out, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+            if (fd < 0) CFAIL(1, "mounts: create %s: %s", out, strerror(errno));
+            close(fd);
+        } else {
+            mkdir_p(out, 0755);
+        }
+    }
+    char resolved[4096];
+    if (!realpath(out, resolved)) CFAIL(1, "mounts: realpath %s: %s", out, strerror(errno));
+    size_t rl = strlen(cfg.rootfs);
+    if (strncmp(resolved, cfg.rootfs, rl) != 0 || (resolved[rl] != 0 && resolved[rl] != '/'))
+        CFAIL(1, "mounts: %s resolves to %s, outside the root filesystem", dest, resolved);
+    snprintf(out, size, "%s", resolved);
+}
+
+// Flags a remount must keep: in a user namespace the kernel locks nosuid/nodev/noexec/ro of
+// mounts inherited from the parent, and a remount that drops them fails with EPERM.
+static unsigned long locked_flags(const char *path) {
+    struct statvfs sv;
+    unsigned long f = 0;
+    if (statvfs(path, &sv) < 0) return 0;
+    if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+    if (sv.f_flag & ST_RDONLY) f |= MS_RDONLY;
+    return f;
+}
+
+static void bind_remount(const char *path, unsigned long flags) {
+    unsigned long f = MS_BIND | MS_REMOUNT | flags | locked_flags(path);
+    if (mount(NULL, path, NULL, f, NULL) < 0)
+        CFAIL(1, "mounts: remount %s with flags %#lx: %s", path, f, strerror(errno));
+}
+
+static void do_mount(const struct mount_entry *m) {
+    char dest[4096];
+    int is_bind = (m->flags & MS_BIND) != 0;
+    struct stat st;
+    int is_file = is_bind && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode);
+    target_path(m->dest, dest, sizeof dest, is_file);
+    if (is_bind) {
+        if (mount(m->source, dest, NULL, m->flags & (MS_BIND | MS_REC), NULL) < 0)
+            CFAIL(1, "mounts: bind %s on %s: %s", m->source, dest, strerror(errno));
+        unsigned long rest = m->flags & ~(MS_BIND | MS_REC);
+        if (rest) bind_remount(dest, rest);
+    } else if (mount(m->source, dest, m->type, m->flags, m->data[0] ? m->data : NULL) < 0) {
+        int err = errno;
+        // sysfs can be mounted only by the owner of the network namespace; when the container
+        // shares the host's, fall back to a read-only recursive bind of the host's /sys.
+        if (!strcmp(m->type, "sysfs") && (err == EPERM || err == EBUSY)) {
+            if (mount("/sys", dest, NULL, MS_BIND | MS_REC, NULL) < 0)
+                CFAIL(1, "mounts: bind /sys on %s: %s", dest, strerror(errno));
+            bind_remount(dest, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        } else {
+            CFAIL(1, "mounts: mount %s (%s) on %s: %s", m->source, m->type, dest, strerror(err));
+        }
+    }
+    if (m->propagation && mount(NULL, dest, NULL, m->propagation, NULL) < 0)
+        CFAIL(1, "mounts: set propagation of %s: %s", dest, strerror(errno));
+}
+
+// Device nodes are bind-mounted from the host: mknod needs CAP_MKNOD in the initial user
+// namespace, which a container in its own user namespace never has.
+static void bind_device(const char *dev) {
+    char dest[4096];
+    snprintf(dest, sizeof dest, "%s%s", cfg.rootfs, dev);
+    int fd = open(dest, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) CFAIL(1, "devices: create %s: %s", dest, strerror(errno));
+    close(fd);
+    if (mount(dev, dest, NULL, MS_BIND, NULL) < 0) CFAIL(1, "devices: bind %s: %s", dev, strerror(errno));
+}
+
+static void dev_symlinks(void) {
+    static const char *links[][2] = {
+        {"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
+        {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+        {"pts/ptmx", "/dev/ptmx"}, {"/proc/kcore", "/dev/core"},
+    };
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        char dest[4096];
+        snprintf(dest, sizeof dest, "%s%s", cfg.rootfs, links[i][1]);
+        if (symlink(links[i][0], dest) < 0 && errno != EEXIST)
+            CFAIL(1, "devices: symlink %s: %s", dest, strerror(errno));
+    }
+}
+
+static void pivot(void) {
+    if (chdir(cfg.rootfs) < 0) CFAIL(1, "pivot: chdir %s: %s", cfg.rootfs, strerror(errno));
+    if (syscall(SYS_pivot_root, ".", ".") < 0) CFAIL(1, "pivot: pivot_root %s: %s", cfg.rootfs, strerror(errno));
+    // The old root is now stacked under the new one; make it a slave so the detach below cannot
+    // propagate back to the host, then drop it.
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) CFAIL(1, "pivot: make old root rslave: %s", strerror(errno));
+    if (umount2(".", MNT_DETACH) < 0) CFAIL(1, "pivot: umount2 old root: %s", strerror(errno));
+    if (chdir("/") < 0) CFAIL(1, "pivot: chdir /: %s", strerror(errno));
+}
+
+static void mask_paths(void) {
+    for (int i = 0; i < cfg.masked_count; i++) {
+        const char *p = cfg.masked[i];
+        struct stat st;
+        if (stat(p, &st) < 0) continue; // nothing to mask
+        int r = S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k")
+                                    : mount("/dev/null", p, NULL, MS_BIND, NULL);
+        if (r < 0) CFAIL(1, "masked paths: mount over %s: %s", p, strerror(errno));
+    }
+    for (int i = 0; i < cfg.readonly_count; i++) {
+        const char *p = cfg.readonly[i];
+        if (access(p, F_OK) < 0) continue;
+        if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) CFAIL(1, "readonly paths: bind %s: %s", p, strerror(errno));
+        bind_remount(p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    }
+}
+
+// Finds the entrypoint the way execvp would, but with the container's PATH, so that a missing or
+// non-executable entrypoint is reported before the container is declared created.
+static const char *resolve_entrypoint(char *buf, size_t size) {
+    const char *name = cfg.argv[0];
+    if (!name) CFAIL(1, "process: args must not be empty");
+    if (strchr(name, '/')) {
+        snprintf(buf, size, "%s", name);
+    } else {
+        const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        for (int i = 0; i < cfg.envc; i++)
+            if (!strncmp(cfg.env[i], "PATH=", 5)) path = cfg.env[i] + 5;
+        int found = 0;
+        while (*path && !found) {
+            const char *colon = strchr(path, ':');
+            size_t len = colon ? (size_t)(colon - path) : strlen(path);
+            snprintf(buf, size, "%.*s/%s", (int)len, path, name);
+            if (access(buf, F_OK) == 0) found = 1;
+            path = colon ? colon + 1 : path + len;
+        }
+        if (!found) CFAIL(127, "exec: \"%s\": executable file not found in $PATH", name);
+    }
+    struct stat st;
+    if (stat(buf, &st) < 0) CFAIL(127, "exec: \"%s\": stat %s: %s", name, buf, strerror(errno));
+    if (S_ISDIR(st.st_mode)) CFAIL(126, "exec: \"%s\": %s is a directory", name, buf);
+    if (access(buf, X_OK) < 0) CFAIL(126, "exec: \"%s\": permission denied", name);
+    return buf;
+}
+
+static void set_capabilities(void) {
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    data[0].effective = (uint32_t)cfg.cap_eff; data[1].effective = (uint32_t)(cfg.cap_eff >> 32);
+    data[0].permitted = (uint32_t)cfg.cap_perm; data[1].permitted = (uint32_t)(cfg.cap_perm >> 32);
+    data[0].inheritable = (uint32_t)cfg.cap_inh; data[1].inheritable = (uint32_t)(cfg.cap_inh >> 32);
+    if (syscall(SYS_capset, &hdr, data) < 0) CFAIL(1, "capabilities: capset: %s", strerror(errno));
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    for (int c = 0; c < 64; c++)
+        if ((cfg.cap_amb >> c) & 1)
+            if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+                CFAIL(1, "capabilities: raise ambient %d: %s", c, strerror(errno));
+}
+
+static void drop_bounding(void) {
+    for (int c = 0; c < 64; c++) {
+        if ((cfg.cap_bnd >> c) & 1) continue;
+        if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0) break; // past the kernel's last capability
+        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) CFAIL(1, "capabilities: drop bounding %d: %s", c, strerror(errno));
+    }
+}
+
+static void load_seccomp(void) {
+    if (!cfg.bpf_len) return;
+    struct sock_fprog prog = {
+        .len = (unsigned short)(cfg.bpf_len / sizeof(struct sock_filter)),
+        .filter = (struct sock_filter *)(void *)cfg.bpf,
+    };
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+        CFAIL(1, "seccomp: load filter: %s", strerror(errno));
+}
+
+static int console_fd = -1; // connected console socket, opened before the pivot hides its path
+
+static void connect_console(void) {
+    if (!cfg.console_socket) return;
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(cfg.console_socket) >= sizeof addr.sun_path) CFAIL(1, "console: socket path %s is too long", cfg.console_socket);
+    strcpy(addr.sun_path, cfg.console_socket);
+    console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (console_fd < 0 || connect(console_fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        CFAIL(1, "console: connect %s: %s", cfg.console_socket, strerror(errno));
+}
+
+// process.terminal: a pty from the container's own devpts; the master goes to the console
+// socket's listener (SCM_RIGHTS), the slave becomes stdio and the controlling terminal.
+static void setup_terminal(void) {
+    if (console_fd < 0) return;
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) CFAIL(1, "console: open /dev/ptmx: %s", strerror(errno));
+    if (grantpt(master) < 0 || unlockpt(master) < 0) CFAIL(1, "console: unlock pty: %s", strerror(errno));
+    char name[64];
+    if (ptsname_r(master, name, sizeof name) != 0) CFAIL(1, "console: ptsname: %s", strerror(errno));
+    int slave = open(name, O_RDWR | O_NOCTTY);
+    if (slave < 0) CFAIL(1, "console: open %s: %s", name, strerror(errno));
+    char byte = 0, control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
+    if (sendmsg(console_fd, &msg, 0) < 0) CFAIL(1, "console: send pty master to %s: %s", cfg.console_socket, strerror(errno));
+    close(master);
+    close(console_fd);
+    if (ioctl(slave, TIOCSCTTY, 0) < 0) CFAIL(1, "console: TIOCSCTTY: %s", strerror(errno));
+    for (int fd = 0; fd < 3; fd++)
+        if (dup2(slave, fd) < 0) CFAIL(1, "console: dup2: %s", strerror(errno));
+    if (slave > 2) close(slave);
+}
+
+static int fifo_fd = -1; // O_PATH descriptor of exec.fifo, opened before the pivot hides it
+
+static void wait_for_start(void) {
+    if (fifo_fd < 0) return;
+    int pfd = fifo_fd;
+    // Created: tell the monitor, which reports our pid to `berth create`, then block until
+    // `berth start` opens the fifo for reading.
+    dprintf(sync_fd, "ready\n");
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", pfd);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) _exit(1);
+    if (write(fd, "0", 1) != 1) _exit(1);
+    close(fd);
+    close(pfd);
+}
+
+static volatile sig_atomic_t entrypoint_pid;
+
+static void forward_to_entrypoint(int sig) {
+    if (entrypoint_pid > 0) kill(entrypoint_pid, sig);
+}
+
+// init: true. PID 1 of a PID namespace ignores signals it has no handler for and inherits every
+// orphan; most entrypoints are not written for that. This PID 1 forks the entrypoint, forwards
+// signals to it, reaps every child, and exits with the entrypoint's status. It runs after the
+// security setup, so it is as confined as the entrypoint; it returns only in the child.
+static void run_tiny_init(void) {
+    struct sigaction sa = {0};
+    sa.sa_handler = forward_to_entrypoint;
+    sa.sa_flags = SA_RESTART;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGCHLD && sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &sa, NULL);
+    pid_t child = fork();
+    if (child < 0) CFAIL(1, "init: fork: %s", strerror(errno));
+    if (child == 0) {
+        struct sigaction dfl = {0};
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL);
+        return;
+    }
+    entrypoint_pid = child;
+    close(sync_fd);
+    for (;;) {
+        int status;
+        pid_t r = waitpid(-1, &status, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) _exit(1);
+        if (r == child) _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+    }
+}
+
+static void container_main(void) {
+    char go;
+    if (read(sync_fd, &go, 1) != 1) _exit(1); // the monitor has written our ID maps
+    if ((cfg.clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+        CFAIL(1, "namespaces: unshare cgroup namespace: %s", strerror(errno));
+    if (cfg.clone_flags & CLONE_NEWUSER) {
+        if (setresgid(0, 0, 0) < 0) CFAIL(1, "identity: setresgid 0: %s", strerror(errno));
+        if (setresuid(0, 0, 0) < 0) CFAIL(1, "identity: setresuid 0: %s", strerror(errno));
+    }
+    for (int i = 0; i < cfg.ns_join_count && !cfg.exec_mode; i++) {
+        int fd = open(cfg.ns_paths[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, cfg.ns_join_types[i]) < 0)
+            CFAIL(1, "namespaces: setns %s: %s", cfg.ns_paths[i], strerror(errno));
+        close(fd);
+    }
+    if (cfg.fifo && (fifo_fd = open(cfg.fifo, O_PATH | O_CLOEXEC)) < 0)
+        CFAIL(1, "create: open %s: %s", cfg.fifo, strerror(errno));
+    connect_console();
+    if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
+        CFAIL(1, "hostname: sethostname %s: %s", cfg.hostname, strerror(errno));
+
+    if (cfg.rootfs) {
+        unsigned long prop = cfg.root_propagation ? cfg.root_propagation : (MS_REC | MS_PRIVATE);
+        if (mount(NULL, "/", NULL, prop, NULL) < 0) CFAIL(1, "mounts: set / propagation: %s", strerror(errno));
+        if (cfg.root_overlay) {
+            // Native overlayfs, mounted inside the container's user namespace (Linux >= 5.11),
+            // so the upper dir is owned by the container's IDs without privilege on the host.
+            if (mount("overlay", cfg.rootfs, "overlay", 0, cfg.root_overlay) < 0)
+                CFAIL(1, "mounts: mount overlay (%s) on %s: %s", cfg.root_overlay, cfg.rootfs, strerror(errno));
+        } else if (mount(cfg.rootfs, cfg.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            CFAIL(1, "mounts: bind rootfs %s: %s", cfg.rootfs, strerror(errno));
+        }
+        for (int i = 0; i < cfg.mount_count; i++) do_mount(&cfg.mounts[i]);
+        for (int i = 0; i < cfg.device_count; i++) bind_device(cfg.devices[i]);
+        dev_symlinks();
+        pivot();
+        mask_paths();
+        if (cfg.root_readonly) bind_remount("/", MS_RDONLY);
+    }
+    for (int i = 0; i < cfg.rlimit_count; i++)
+        if (setrlimit(cfg.rlimit_res[i], &cfg.rlimits[i]) < 0)
+            CFAIL(1, "rlimits: setrlimit %d to %llu/%llu: %s (a limit cannot exceed the current hard limit without CAP_SYS_RESOURCE)",
+                  cfg.rlimit_res[i], (unsigned long long)cfg.rlimits[i].rlim_cur,
+                  (unsigned long long)cfg.rlimits[i].rlim_max, strerror(errno));
+    if (setsid() < 0) CFAIL(1, "process: setsid: %s", strerror(errno));
+    setup_terminal();
+    if (cfg.cwd && chdir(cfg.cwd) < 0) CFAIL(1, "process: chdir %s: %s", cfg.cwd, strerror(errno));
+    char exe[4096];
+    resolve_entrypoint(exe, sizeof exe);
+    wait_for_start();
+
+    if (cfg.bpf_len && !cfg.no_new_privs) load_seccomp(); // needs CAP_SYS_ADMIN without NNP
+    if (cfg.have_caps) drop_bounding();
+    if (setgroups((size_t)cfg.group_count, cfg.groups) < 0 && !(errno == EPERM && cfg.setgroups_deny))
+        CFAIL(1, "identity: setgroups: %s", strerror(errno));
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) CFAIL(1, "identity: keepcaps: %s", strerror(errno));
+    if (setresgid(cfg.gid, cfg.gid, cfg.gid) < 0) CFAIL(1, "identity: setresgid %u: %s", cfg.gid, strerror(errno));
+    if (setresuid(cfg.uid, cfg.uid, cfg.uid) < 0) CFAIL(1, "identity: setresuid %u: %s", cfg.uid, strerror(errno));
+    if (cfg.have_caps) set_capabilities();
+    if (cfg.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        CFAIL(1, "security: no_new_privs: %s", strerror(errno));
+    if (cfg.bpf_len && cfg.no_new_privs) load_seccomp(); // last, so setup syscalls stay allowed
+
+    if (cfg.tiny_init) run_tiny_init();
+    execve(exe, cfg.argv, cfg.env);
+    int err = errno;
+    CFAIL(err == ENOENT ? 127 : 126, "exec: \"%s\": %s", cfg.argv[0], strerror(err));
+}
+
+// ---- monitor side -------------------------------------------------------------------------
+
+static int run_helper(const char *helper, pid_t pid, const char *map) {
+    char *argv[3 * 64 + 3];
+    char pidstr[32], copy[4096];
+    int n = 0;
+    snprintf(pidstr, sizeof pidstr, "%d", pid);
+    snprintf(copy, sizeof copy, "%s", map);
+    argv[n++] = (char *)helper;
+    argv[n++] = pidstr;
+    for (char *tok = strtok(copy, " \n"); tok && n < (int)(sizeof argv / sizeof argv[0]) - 1; tok = strtok(NULL, " \n"))
+        argv[n++] = tok;
+    argv[n] = NULL;
+    pid_t child = fork();
+    if (child < 0) return -1;
+    if (child == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) { dup2(null, 1); }
+        execv(helper, argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void write_file(pid_t pid, const char *name, const char *text) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, text, strlen(text)) < 0)
+        fail_to(report_fd, 1, "id maps: write %s: %s", path, strerror(errno));
+    close(fd);
+}
+
+static void write_id_maps(pid_t pid) {
+    if (!(cfg.clone_flags & CLONE_NEWUSER)) return;
+    if (cfg.uid_helper) {
+        if (run_helper(cfg.uid_helper, pid, cfg.uid_map) < 0)
+            fail_to(report_fd, 1, "id maps: %s %d %s failed (check /etc/subuid)", cfg.uid_helper, pid, cfg.uid_map);
+    } else if (cfg.uid_map) {
+        write_file(pid, "uid_map", cfg.uid_map);
+    }
+    if (cfg.gid_helper) {
+        if (run_helper(cfg.gid_helper, pid, cfg.gid_map) < 0)
+            fail_to(report_fd, 1, "id maps: %s %d %s failed (check /etc/subgid)", cfg.gid_helper, pid, cfg.gid_map);
+    } else if (cfg.gid_map) {
+        if (cfg.setgroups_deny) write_file(pid, "setgroups", "deny");
+        write_file(pid, "gid_map", cfg.gid_map);
+    }
+}
+
+static void forward_signal(int sig) {
+    if (container_pid > 0) kill(container_pid, sig);
+}
+
+static void record_exit(int status) {
+    if (!cfg.exit_file) return;
+    char tmp[4096], text[128];
+    snprintf(tmp, sizeof tmp, "%s.tmp", cfg.exit_file);
+    int len = WIFSIGNALED(status)
+        ? snprintf(text, sizeof text, "{\"signal\":%d,\"exitCode\":%d}\n", WTERMSIG(status), 128 + WTERMSIG(status))
+        : snprintf(text, sizeof text, "{\"exitCode\":%d}\n", WEXITSTATUS(status));
+    int fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    // Atomic by rename; not fsync'd: the record describes a process, which a reboot ends anyway.
+    int ok = write(fd, text, (size_t)len) == len;
+    close(fd);
+    if (ok) rename(tmp, cfg.exit_file);
+}
+
+int main(void) {
+    // Only stdio, the configuration (3) and the report pipe (4) may cross into the container:
+    // close whatever else `berth` or its caller leaked, so no host descriptor reaches it.
+    if (syscall(SYS_close_range, 5U, ~0U, 0U) < 0)
+        for (int fd = 5; fd < 1024; fd++) close(fd);
+    if (fcntl(report_fd, F_SETFD, FD_CLOEXEC) < 0) return 1;
+    size_t len;
+    char *buf = read_all(3, &len);
+    if (!buf) fail_to(report_fd, 1, "config: read fd 3: %s", strerror(errno));
+    close(3);
+    parse_config(buf, len);
+
+    // cgroup.procs files are opened now: in exec mode the monitor is about to enter the
+    // container's mount namespace, where the host's paths no longer resolve.
+    int cgroup_fds[8];
+    for (int i = 0; i < cfg.cgroup_count; i++)
+        if ((cgroup_fds[i] = open(cfg.cgroups[i], O_WRONLY | O_CLOEXEC)) < 0)
+            fail_to(report_fd, 1, "cgroups: open %s: %s", cfg.cgroups[i], strerror(errno));
+
+    // exec: join the running container's namespaces here, before the fork, because a PID
+    // namespace applies only to children. Berth orders them: user first (for the capabilities
+    // to join the rest), mount last.
+    if (cfg.exec_mode) {
+        int fds[8];
+        for (int i = 0; i < cfg.ns_join_count; i++)
+            if ((fds[i] = open(cfg.ns_paths[i], O_RDONLY | O_CLOEXEC)) < 0)
+                fail_to(report_fd, 1, "exec: open %s: %s", cfg.ns_paths[i], strerror(errno));
+        for (int i = 0; i < cfg.ns_join_count; i++) {
+            if (setns(fds[i], cfg.ns_join_types[i]) < 0)
+                fail_to(report_fd, 1, "exec: setns %s: %s", cfg.ns_paths[i], strerror(errno));
+            close(fds[i]);
+        }
+    }
+
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        fail_to(report_fd, 1, "monitor: socketpair: %s", strerror(errno));
+
+    // A fork-like clone (no new stack): the child continues here, already inside every new
+    // namespace, and becomes PID 1 of the new PID namespace.
+    // The cgroup namespace is unshared by the child after the monitor has moved it into its
+    // cgroup, so that the container sees its own cgroup as the root.
+    long pid = syscall(SYS_clone, (unsigned long)(cfg.clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid < 0) fail_to(report_fd, 1, "namespaces: clone with flags %#x: %s", cfg.clone_flags, strerror(errno));
+    if (pid == 0) {
+        close(sv[0]);
+        sync_fd = sv[1];
+        close(report_fd);
+        container_main();
+    }
+    container_pid = (pid_t)pid;
+    close(sv[1]);
+    struct sigaction sa = {0};
+    sa.sa_handler = forward_signal;
+    sa.sa_flags = SA_RESTART;
+    int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaction(forwarded[i], &sa, NULL);
+
+    write_id_maps(container_pid);
+    // Into the cgroup before the container runs anything, so no process escapes its limits.
+    for (int i = 0; i < cfg.cgroup_count; i++) {
+        char pidtext[32];
+        snprintf(pidtext, sizeof pidtext, "%d", container_pid);
+        if (write(cgroup_fds[i], pidtext, strlen(pidtext)) < 0) {
+            int err = errno;
+            kill(container_pid, SIGKILL);
+            while (waitpid(container_pid, NULL, 0) < 0 && errno == EINTR) {}
+            errno = err;
+            fail_to(report_fd, 1, "cgroups: add %d to %s: %s", container_pid, cfg.cgroups[i], strerror(errno));
+        }
+        close(cgroup_fds[i]);
+    }
+    if (write(sv[0], "g", 1) != 1) fail_to(report_fd, 1, "monitor: signal container: %s", strerror(errno));
+
+    // The container reports "ready" (create) or an error, or closes the socket by exec'ing.
+    char msg[1200];
+    ssize_t n, total = 0;
+    while ((n = read(sv[0], msg + total, sizeof msg - 1 - (size_t)total)) > 0) {
+        total += n;
+        msg[total] = 0;
+        if (strstr(msg, "ready\n") || strchr(msg, '\n')) break;
+    }
+    msg[total > 0 ? total : 0] = 0;
+    if (!strncmp(msg, "err ", 4)) {
+        int status;
+        while (waitpid(container_pid, &status, 0) < 0 && errno == EINTR) {}
+        if (write(report_fd, msg, strlen(msg)) < 0) {}
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+    }
+    dprintf(report_fd, "pid %d\n", container_pid);
+    close(report_fd);
+    close(sv[0]);
+
+    int status;
+    for (;;) {
+        pid_t r = waitpid(container_pid, &status, 0);
+        if (r == container_pid) break;
+        if (r < 0 && errno != EINTR) return 1;
+    }
+    record_exit(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+// SwiftPM links every executable product through the Swift driver, which adds swiftrt.o; its
+// image constructor registers Swift metadata with the runtime and so pulls all of libswiftCore
+// (and libstdc++) into this C program: ~1.5 MiB of resident memory in every container's monitor
+// and a slower start. berth-init has no Swift metadata, so it provides the two symbols swiftrt.o
+// needs itself; with -static-executable (Package.swift) nothing else of the runtime is linked.
+void swift_addNewDSOImage(const void *image);
+void swift_addNewDSOImage(const void *image) { (void)image; }
+int _swift_backtrace_isThunkFunction(const char *name);
+int _swift_backtrace_isThunkFunction(const char *name) { (void)name; return 0; }

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Runtime
+
+/// `berth runtime exec`: run a process inside a running container.
+struct RuntimeExec: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a process in a running container.")
+
+    @OptionGroup var global: RuntimeGlobalOptions
+    @Option(name: [.short, .long], help: "Set an environment variable (NAME=value); repeatable.") var env: [String] = []
+    @Option(name: .long, help: "Working directory inside the container.") var cwd: String?
+    @Option(name: [.short, .long], help: "User as uid[:gid] or a name from the container's /etc/passwd.") var user: String?
+    @Argument(help: "The container ID.") var id: String
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+
+    func run() throws {
+        do {
+            let args = command.first == "--" ? Array(command.dropFirst()) : command
+            let status = try global.runtime().exec(id, .init(args: args, env: env, cwd: cwd, user: user))
+            throw ExitCode(status.shellCode)
+        } catch {
+            throw fail(error)
+        }
+    }
+}

@@ -1,0 +1,220 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+import OCISpec
+import SystemSupport
+
+/// Berth's OCI runtime: creates, starts, signals and deletes containers from bundles, keeping
+/// their state under `stateRoot/<id>`. Every operation is a short call; the long-lived part of a
+/// container is its berth-init monitor, so no state is lost when the calling process exits.
+public struct ContainerRuntime: Sendable {
+    /// Directory holding one subdirectory per container.
+    public var stateRoot: String
+    /// Path of the berth-init executable.
+    public var initPath: String
+
+    public init(stateRoot: String, initPath: String) {
+        self.stateRoot = stateRoot
+        self.initPath = initPath
+    }
+
+    /// Annotation asking for a tiny reaping, signal-forwarding init as PID 1 (compose's
+    /// `init: true`): `"io.berth.init": "true"`. The OCI spec has no field for it.
+    public static let initAnnotation = "io.berth.init"
+
+    /// The default state root: /run/berth/runtime as root, $XDG_RUNTIME_DIR/berth/runtime otherwise.
+    public static func defaultStateRoot() -> String {
+        if geteuid() == 0 { return "/run/berth/runtime" }
+        if let runtime = getenv("XDG_RUNTIME_DIR") { return String(cString: runtime) + "/berth/runtime" }
+        return "/tmp/berth-\(geteuid())/runtime"
+    }
+
+    /// Options of `create` and `run`.
+    public struct LaunchOptions: Sendable, Hashable {
+        /// Wait for `start` before exec'ing the entrypoint (OCI `create`).
+        public var waitForStart: Bool
+        /// Detach the monitor into its own session (create, run --detach).
+        public var detach: Bool
+        public var pidFile: String?
+        /// Unix socket that receives the pty master when process.terminal is true (runc's protocol).
+        public var consoleSocket: String?
+
+        public init(waitForStart: Bool, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil) {
+            self.waitForStart = waitForStart
+            self.detach = detach
+            self.pidFile = pidFile
+            self.consoleSocket = consoleSocket
+        }
+    }
+
+    /// A launched container.
+    public struct Launched: Sendable, Hashable {
+        public var pid: Int32
+        public var monitorPid: Int32
+        /// Things the caller should tell the user (limits not applied, single-ID fallback).
+        public var warnings: [String]
+    }
+
+    func directory(_ id: String) -> String { stateRoot + "/" + id }
+
+    static func validate(id: String) throws(RuntimeError) {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+        if id.isEmpty || id.count > 128 || id.hasPrefix(".") || !id.allSatisfy({ allowed.contains($0) }) {
+            throw RuntimeError(.invalidID, id.isEmpty ? "container" : id,
+                               "invalid container ID (use letters, digits, '_', '.' and '-', not starting with '.')")
+        }
+    }
+
+    /// Sets up the container from `bundlePath` and starts its monitor. With `waitForStart` the
+    /// container stops just before exec until `start`.
+    public func launch(id: String, bundlePath: String, options: LaunchOptions) throws(RuntimeError) -> Launched {
+        try Self.validate(id: id)
+        let bundle = try RuntimeBundle(path: bundlePath, container: id)
+        let dir = directory(id)
+        do { try Files.makeDirectories(stateRoot, mode: 0o700, stage: "state dir") } catch {
+            throw RuntimeError(.system, id, error.description)
+        }
+        if mkdir(dir, 0o700) < 0 {
+            if errno == EEXIST { throw RuntimeError(.alreadyExists, id, "a container with this ID already exists in \(stateRoot)") }
+            throw RuntimeError(.system, id, SystemError(stage: "state dir", call: "mkdir", object: dir, errno: errno).description)
+        }
+        do {
+            return try spawnMonitor(id: id, bundle: bundle, dir: dir, options: options)
+        } catch {
+            // A failed create leaves nothing behind.
+            try? Files.removeTree(dir, stage: "cleanup")
+            throw error
+        }
+    }
+
+    private func spawnMonitor(id: String, bundle: RuntimeBundle, dir: String, options: LaunchOptions) throws(RuntimeError) -> Launched {
+        var plan = try LaunchPlan(id: id, bundle: bundle, stateDirectory: dir, consoleSocket: options.consoleSocket)
+        let resources = bundle.spec.linux?.resources
+        let (cgroup, cgroupWarning) = Cgroups.manager(id: id, path: bundle.spec.linux?.cgroupsPath)
+        var launched = false
+        var ownCgroup: (any CgroupManager)?
+        defer { if !launched { ownCgroup?.destroy() } }
+        if let cgroup {
+            if let used = cgroup.directories.first(where: Files.exists) {
+                throw RuntimeError(.alreadyExists, id, "cgroup \(used) already exists (another container uses this cgroupsPath); set linux.cgroupsPath or delete that container")
+            }
+            ownCgroup = cgroup
+            plan.warnings += try cgroup.create(resources)
+            for file in cgroup.procsFiles { plan.config.add("cgroup", file) }
+        } else if let cgroupWarning, let resources {
+            plan.warnings.append("\(cgroupWarning); not applied: \(Self.limitNames(resources).joined(separator: ", "))")
+        }
+        if options.waitForStart {
+            if mkfifo(dir + "/exec.fifo", 0o600) < 0 {
+                throw RuntimeError(.system, id, SystemError(stage: "create", call: "mkfifo", object: dir + "/exec.fifo", errno: errno).description)
+            }
+            plan.config.add("fifo", dir + "/exec.fifo")
+        }
+        let (monitor, pid) = try spawnInit(plan.config, id: id, detach: options.detach, scratch: dir)
+        let record = ContainerRecord(id: id, bundle: bundle.path, rootfs: bundle.rootfs, pid: pid, pidStartTime: Processes.startTime(pid) ?? 0,
+                                     monitorPid: monitor, created: Self.timestamp(), cgroup: cgroup?.location,
+                                     annotations: bundle.spec.annotations)
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            // Live state describes processes, which a reboot ends: atomic (rename) but not fsync'd.
+            try Files.writeAtomically(dir + "/state.json", Array(try encoder.encode(record)), durable: false, stage: "state")
+            // The spec as created: exec uses it even if the bundle changes afterwards.
+            try Files.writeAtomically(dir + "/config.json", Array(try encoder.encode(bundle.spec)), durable: false, stage: "state")
+            if let pidFile = options.pidFile { try Files.writeAtomically(pidFile, Array("\(pid)".utf8), stage: "pid file") }
+        } catch let error as SystemError {
+            throw RuntimeError(.system, id, error.description)
+        } catch {
+            throw RuntimeError(.system, id, "encoding state: \(error)")
+        }
+        launched = true
+        return Launched(pid: pid, monitorPid: monitor, warnings: plan.warnings)
+    }
+
+    /// Spawns berth-init with `config` and waits for its report: the container's PID, or the
+    /// error that stopped it (then the monitor has exited and been reaped).
+    func spawnInit(_ config: InitConfig, id: String, detach: Bool, scratch: String) throws(RuntimeError) -> (monitor: pid_t, pid: Int32) {
+        let configFD: Int32
+        do {
+            configFD = try Files.anonymousFile(in: scratch, stage: "init config")
+            try Files.writeAll(configFD, config.bytes, object: "init config", stage: "init config")
+        } catch { throw RuntimeError(.system, id, error.description) }
+        defer { close(configFD) }
+        var report: [Int32] = [0, 0]
+        // pipe + FD_CLOEXEC rather than pipe2, which the Glibc overlay hides behind _GNU_SOURCE;
+        // the commands are single-threaded here, so no concurrent spawn can inherit the gap.
+        if pipe(&report) < 0 || fcntl(report[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(report[1], F_SETFD, FD_CLOEXEC) < 0 {
+            throw RuntimeError(.system, id, SystemError(stage: "spawn monitor", call: "pipe2", object: "report pipe", errno: errno).description)
+        }
+        let monitor: pid_t
+        do {
+            monitor = try Spawn.spawn(initPath, arguments: ["berth-init"],
+                                      options: .init(descriptors: [0: 0, 1: 1, 2: 2, 3: configFD, 4: report[1]],
+                                                     newSession: detach, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]),
+                                      stage: "spawn monitor")
+        } catch {
+            close(report[0]); close(report[1])
+            throw RuntimeError(.system, id, "\(error) (berth-init is expected next to the berth executable)")
+        }
+        close(report[1])
+        let line = Self.readLine(report[0])
+        close(report[0])
+        if !line.hasPrefix("pid ") {
+            let status = try? Processes.wait(monitor, stage: "monitor")
+            throw Self.setupError(line, container: id, status: status)
+        }
+        guard let pid = Int32(line.dropFirst(4).filter { $0 != " " }) else {
+            throw RuntimeError(.containerSetup, id, "berth-init reported \"\(line)\"")
+        }
+        return (monitor, pid)
+    }
+
+    /// Waits for a foreground container's monitor, whose exit status mirrors the container's.
+    public func wait(_ launched: Launched, id: String) throws(RuntimeError) -> ExitStatus {
+        do { return try Processes.wait(launched.monitorPid, stage: "wait") } catch {
+            throw RuntimeError(.system, id, error.description)
+        }
+    }
+
+    /// The spec names of the limits in `resources`, for "not applied" warnings.
+    static func limitNames(_ resources: RuntimeSpec.Resources) -> [String] {
+        var names: [String] = []
+        if resources.memory?.limit != nil { names.append("memory.limit") }
+        if resources.memory?.swap != nil { names.append("memory.swap") }
+        if resources.cpu?.shares != nil { names.append("cpu.shares") }
+        if resources.cpu?.quota != nil { names.append("cpu.quota") }
+        if resources.cpu?.cpus != nil { names.append("cpu.cpus") }
+        if resources.pids != nil { names.append("pids.limit") }
+        return names
+    }
+
+    static func setupError(_ line: String, container: String, status: ExitStatus?) -> RuntimeError {
+        // "err CODE MESSAGE"
+        let parts = line.split(separator: " ", maxSplits: 2)
+        let message = parts.count == 3 ? String(parts[2])
+            : "berth-init exited with \(status.map { "\($0)" } ?? "no status") before reporting"
+        let code = parts.count >= 2 ? Int32(parts[1]) ?? 1 : 1
+        switch code {
+        case 127: return RuntimeError(.entrypointNotFound, container, message)
+        case 126: return RuntimeError(.entrypointNotExecutable, container, message)
+        default: return RuntimeError(.containerSetup, container, message)
+        }
+    }
+
+    static func readLine(_ fd: Int32) -> String {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while bytes.count < 4096 {
+            let n = read(fd, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 || byte == UInt8(ascii: "\n") { break }
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func timestamp() -> String {
+        Date().formatted(.iso8601)
+    }
+}

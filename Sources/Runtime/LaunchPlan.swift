@@ -1,0 +1,204 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import OCISpec
+import SystemSupport
+
+/// Everything berth-init needs, worked out in Swift from a bundle: namespaces, ID maps, mounts,
+/// identity, capabilities as masks, the compiled seccomp filter. Errors in the spec surface
+/// here, before any process or namespace exists.
+struct LaunchPlan {
+    var config = InitConfig()
+    var warnings: [String] = []
+
+    static let namespaceFlags: [String: Int32] = [
+        "mount": 0x0002_0000, "uts": 0x0400_0000, "ipc": 0x0800_0000, "user": 0x1000_0000,
+        "pid": 0x2000_0000, "network": 0x4000_0000, "cgroup": 0x0200_0000,
+    ]
+
+    static let rlimitNumbers: [String: Int32] = [
+        "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4, "RLIMIT_RSS": 5,
+        "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9, "RLIMIT_LOCKS": 10,
+        "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13, "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
+    ]
+
+    /// Host devices bind-mounted into every container's /dev.
+    static let defaultDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]
+
+    init(id: String, bundle: RuntimeBundle, stateDirectory: String, consoleSocket: String?) throws(RuntimeError) {
+        let spec = bundle.spec
+        let linux = spec.linux ?? RuntimeSpec.Linux()
+        guard let process = spec.process else { throw RuntimeError(.invalidConfig, id, "process is required") }
+        let rootless = geteuid() != 0
+
+        // Namespaces.
+        var cloneFlags: Int32 = 0
+        var createsUserNamespace = false
+        for namespace in linux.namespaces ?? [] {
+            guard let flag = Self.namespaceFlags[namespace.type] else {
+                throw RuntimeError(.invalidConfig, id, "linux.namespaces: unknown namespace type \"\(namespace.type)\"")
+            }
+            if let path = namespace.path {
+                config.add("join", fields: ["\(flag)", path])
+            } else {
+                cloneFlags |= flag
+                if namespace.type == "user" { createsUserNamespace = true }
+            }
+        }
+        if rootless && !createsUserNamespace {
+            throw RuntimeError(.invalidConfig, id, "an unprivileged user needs a user namespace: add {\"type\": \"user\"} to linux.namespaces (or use `berth runtime spec --rootless`)")
+        }
+        config.add("clone", "\(cloneFlags)")
+
+        // ID maps.
+        if createsUserNamespace {
+            var uidMaps = linux.uidMappings ?? [], gidMaps = linux.gidMappings ?? []
+            if uidMaps.isEmpty || gidMaps.isEmpty {
+                if rootless {
+                    let maps = IDMapping.currentUserMaps()
+                    uidMaps = maps.uid
+                    gidMaps = maps.gid
+                    if maps.fallback { warnings.append(Self.fallbackWarning) }
+                } else {
+                    uidMaps = IDMapping.identity
+                    gidMaps = IDMapping.identity
+                }
+            }
+            config.add("uidmap", IDMapping.mapText(uidMaps))
+            config.add("gidmap", IDMapping.mapText(gidMaps))
+            if rootless {
+                // The kernel lets an unprivileged process write only a map of its own ID;
+                // anything wider goes through the setuid helpers, which check /etc/subuid.
+                let selfOnly = { (maps: [RuntimeSpec.IDMapping], id: UInt32) in maps.count == 1 && maps[0].size == 1 && maps[0].hostID == id }
+                if selfOnly(uidMaps, getuid()) && selfOnly(gidMaps, getgid()) {
+                    config.add("setgroupsdeny")
+                } else {
+                    guard let newuidmap = Self.which("newuidmap"), let newgidmap = Self.which("newgidmap") else {
+                        throw RuntimeError(.idMapping, id, "newuidmap/newgidmap not found: install the uidmap package, or map only your own ID")
+                    }
+                    config.add("uidhelper", newuidmap)
+                    config.add("gidhelper", newgidmap)
+                }
+            }
+        }
+
+        if process.terminal == true {
+            guard let consoleSocket else {
+                throw RuntimeError(.invalidConfig, id, "process.terminal is true: pass --console-socket PATH to receive the pty master, or set terminal to false")
+            }
+            config.add("console", consoleSocket)
+        } else if consoleSocket != nil {
+            throw RuntimeError(.invalidConfig, id, "--console-socket is only used when process.terminal is true in config.json")
+        }
+        if let hostname = spec.hostname { config.add("hostname", hostname) }
+
+        // Root filesystem and mounts.
+        config.add("rootfs", bundle.rootfs)
+        if let propagation = linux.rootfsPropagation {
+            guard let flags = MountOptions.rootPropagation(propagation) else {
+                throw RuntimeError(.invalidConfig, id, "linux.rootfsPropagation: unknown value \"\(propagation)\"")
+            }
+            config.add("rootprop", "\(flags)")
+        }
+        for (index, mount) in (spec.mounts ?? []).enumerated() {
+            // An overlay mount on "/" is the root filesystem itself (lower dirs plus the
+            // container's upper dir), mounted on root.path, which must then be an empty directory.
+            if mount.destination == "/" && mount.type == "overlay" {
+                let options = MountOptions(mount.options ?? []).data
+                guard options.contains(where: { $0.hasPrefix("lowerdir=") }) else {
+                    throw RuntimeError(.invalidConfig, id, "mounts[\(index)]: an overlay root filesystem needs lowerdir= (and upperdir=, workdir= to be writable)")
+                }
+                config.add("rootoverlay", options.map { Self.resolveOverlayOption($0, bundle: bundle.path) }.joined(separator: ","))
+                continue
+            }
+            guard mount.destination.hasPrefix("/") else {
+                throw RuntimeError(.invalidConfig, id, "mounts[\(index)].destination must be absolute, not \"\(mount.destination)\"")
+            }
+            if mount.type == "cgroup" || mount.type == "cgroup2" {
+                warnings.append("mounts[\(index)]: \(mount.destination) (\(mount.type ?? "")) is not mounted yet by Berth")
+                continue
+            }
+            let options = MountOptions(mount.options ?? [])
+            var source = mount.source ?? (mount.type ?? "none")
+            if options.flags & MountOptions.bind != 0 && !source.hasPrefix("/") { source = bundle.path + "/" + source }
+            config.add("mount", fields: [source, mount.destination, mount.type ?? "none", "\(options.flags)",
+                                         "\(options.propagation)", options.data.joined(separator: ",")])
+        }
+        var devices = Self.defaultDevices
+        for device in linux.devices ?? [] where !devices.contains(device.path) { devices.append(device.path) }
+        for device in devices { config.add("device", device) }
+        for path in linux.maskedPaths ?? [] { config.add("mask", path) }
+        for path in linux.readonlyPaths ?? [] { config.add("ro", path) }
+        if spec.root?.readonly == true { config.add("rootro") }
+
+        try addProcess(process, linux: linux, rootfs: bundle.rootfs, id: id)
+        if spec.annotations?[ContainerRuntime.initAnnotation] == "true" { config.add("init") }
+        config.add("exitfile", stateDirectory + "/exit.json")
+    }
+
+    /// The plan of `berth runtime exec`: join the namespaces of the running container `pid`
+    /// and run `process` with the container's capabilities, no_new_privs and seccomp profile.
+    init(execIn id: String, pid: Int32, spec: RuntimeSpec, rootfs: String, process: RuntimeSpec.Process,
+         cgroupProcs: [String]) throws(RuntimeError) {
+        let linux = spec.linux ?? RuntimeSpec.Linux()
+        config.add("exec")
+        config.add("clone", "0")
+        // User first: it gives the capabilities to join the others. Mount last: after it the
+        // host's paths no longer resolve.
+        let order = ["user", "ipc", "uts", "network", "pid", "cgroup", "mount"]
+        let kernelNames = ["user": "user", "ipc": "ipc", "uts": "uts", "network": "net", "pid": "pid", "cgroup": "cgroup", "mount": "mnt"]
+        let present = Set((linux.namespaces ?? []).map(\.type))
+        for type in order where present.contains(type) {
+            guard let flag = Self.namespaceFlags[type], let name = kernelNames[type] else { continue }
+            config.add("join", fields: ["\(flag)", "/proc/\(pid)/ns/\(name)"])
+        }
+        for file in cgroupProcs { config.add("cgroup", file) }
+        try addProcess(process, linux: linux, rootfs: rootfs, id: id)
+    }
+
+    /// Identity, environment, capabilities, rlimits, no_new_privs and seccomp of a process.
+    private mutating func addProcess(_ process: RuntimeSpec.Process, linux: RuntimeSpec.Linux, rootfs: String, id: String) throws(RuntimeError) {
+        // Process.
+        for limit in process.rlimits ?? [] {
+            guard let number = Self.rlimitNumbers[limit.type] else {
+                throw RuntimeError(.invalidConfig, id, "process.rlimits: unknown type \"\(limit.type)\"")
+            }
+            config.add("rlimit", "\(number) \(limit.soft) \(limit.hard)")
+        }
+        config.add("cwd", process.cwd)
+        for arg in process.args ?? [] { config.add("arg", arg) }
+        for variable in process.env ?? [] { config.add("env", variable) }
+        var user = process.user
+        if let name = user.username { user = try UserResolver.resolve(name, rootfs: rootfs, container: id) }
+        config.add("uid", "\(user.uid)")
+        config.add("gid", "\(user.gid)")
+        for group in user.additionalGids ?? [] { config.add("group", "\(group)") }
+        if let caps = process.capabilities {
+            let masks = [try Capabilities.mask(caps.effective, container: id), try Capabilities.mask(caps.permitted, container: id),
+                         try Capabilities.mask(caps.inheritable, container: id), try Capabilities.mask(caps.bounding, container: id),
+                         try Capabilities.mask(caps.ambient, container: id)]
+            config.add("caps", masks.map { String($0, radix: 16) }.joined(separator: " "))
+        } else {
+            config.add("caps", "0 0 0 0 0")
+        }
+        if process.noNewPrivileges ?? false { config.add("nnp") }
+        if let seccomp = linux.seccomp { config.add("seccomp", try SeccompProfile.compile(seccomp, container: id)) }
+    }
+
+    /// Makes the directories of an overlay option absolute, relative to the bundle like root.path.
+    static func resolveOverlayOption(_ option: String, bundle: String) -> String {
+        let parts = option.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, ["lowerdir", "upperdir", "workdir"].contains(parts[0]) else { return option }
+        let dirs = parts[1].split(separator: ":").map { $0.hasPrefix("/") ? String($0) : bundle + "/" + $0 }
+        return "\(parts[0])=" + dirs.joined(separator: ":")
+    }
+
+    static let fallbackWarning = "no range for this user in /etc/subuid or /etc/subgid: only your own ID is mapped (container root); other IDs in the image appear as nobody. Add a range, e.g. `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER`"
+
+    /// The absolute path of a program on PATH (or the usual system directories).
+    static func which(_ program: String) -> String? {
+        var directories = ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+        if let path = getenv("PATH") { directories = String(cString: path).split(separator: ":").map(String.init) + directories }
+        return directories.map { $0 + "/" + program }.first { access($0, X_OK) == 0 }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import OCISpec
+import Testing
+@testable import Runtime
+
+/// The translation of a spec into berth-init's configuration, without running anything.
+@Suite struct LaunchPlanTests {
+    /// A bundle on disk (the plan reads config.json and resolves the rootfs).
+    func bundle(_ change: (inout RuntimeSpec) -> Void) throws -> (RuntimeBundle, String) {
+        let path = NSTemporaryDirectory() + "berth-plan-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path + "/rootfs/etc", withIntermediateDirectories: true)
+        var spec = DefaultSpec.make(rootless: false, uidMappings: IDMapping.identity, gidMappings: IDMapping.identity)
+        change(&spec)
+        try JSONEncoder().encode(spec).write(to: URL(fileURLWithPath: path + "/config.json"))
+        return (try RuntimeBundle(path: path, container: "t"), path)
+    }
+
+    /// The records of a configuration as (key, payload) pairs.
+    func records(_ config: InitConfig) -> [(String, String)] {
+        var result: [(String, String)] = []
+        var bytes = config.bytes[...]
+        while let newline = bytes.firstIndex(of: 10) {
+            let header = String(decoding: bytes[bytes.startIndex..<newline], as: UTF8.self).split(separator: " ")
+            let length = Int(header[1]) ?? 0
+            let start = newline + 1
+            result.append((String(header[0]), String(decoding: bytes[start..<start + length], as: UTF8.self)))
+            bytes = bytes[(start + length)...]
+        }
+        return result
+    }
+
+    @Test("namespaces become clone flags, a namespace with a path is joined, and every record parses back")
+    func namespaces() throws {
+        let (bundle, path) = try bundle {
+            $0.linux?.namespaces = [.init(type: "pid"), .init(type: "mount"), .init(type: "network", path: "/run/netns/x")]
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let plan = try LaunchPlan(id: "t", bundle: bundle, stateDirectory: "/state", consoleSocket: nil)
+        let parsed = records(plan.config)
+        #expect(parsed.first { $0.0 == "clone" }?.1 == "\(0x2000_0000 | 0x0002_0000)")
+        #expect(parsed.contains { $0.0 == "join" && $0.1 == "\(0x4000_0000)\0/run/netns/x\0" })
+        #expect(parsed.first { $0.0 == "caps" }?.1 == "800405fb 800405fb 0 800405fb 0")
+        #expect(parsed.contains { $0.0 == "nnp" })
+        #expect(parsed.contains { $0.0 == "mask" && $0.1 == "/proc/kcore" })
+        #expect(parsed.last?.0 == "exitfile")
+    }
+
+    @Test("spec errors are reported before anything runs", arguments: [
+        ("namespace", "unknown namespace type \"time-travel\""),
+        ("rlimit", "unknown type \"RLIMIT_FUN\""),
+        ("mount", "must be absolute"),
+        ("terminal", "pass --console-socket"),
+    ] as [(String, String)])
+    func errors(kind: String, message: String) throws {
+        let (bundle, path) = try bundle {
+            switch kind {
+            case "namespace": $0.linux?.namespaces?.append(.init(type: "time-travel"))
+            case "rlimit": $0.process?.rlimits = [.init(type: "RLIMIT_FUN", soft: 1, hard: 1)]
+            case "mount": $0.mounts?.append(RuntimeSpec.Mount(destination: "relative", type: "tmpfs", source: "tmpfs"))
+            default: $0.process?.terminal = true
+            }
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            _ = try LaunchPlan(id: "t", bundle: bundle, stateDirectory: "/state", consoleSocket: nil)
+            Issue.record("expected an error containing \(message)")
+        } catch let error as RuntimeError {
+            #expect(error.code == .invalidConfig)
+            #expect(error.message.contains(message), "\(error.message)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+}
