@@ -20,7 +20,7 @@ let package = Package(
 
         // foundation
         .target(name: "YAML", dependencies: ["CYAML"]),
-        .target(name: "OCISpec"),
+        .target(name: "OCISpec", exclude: ["README.md"]),
 
         // pure
         .target(name: "ComposeSpec", dependencies: [
@@ -41,6 +41,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ComposeSpecTests", dependencies: ["ComposeSpec", "YAML"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec"]),
     ]
 )
