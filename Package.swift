@@ -17,6 +17,7 @@ let package = Package(
     targets: [
         // C
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
 
         // foundation
         .target(name: "YAML", dependencies: ["CYAML"]),
@@ -28,6 +29,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+
+        // mechanism
+        .target(name: "Images", dependencies: [
+            "OCISpec", "CArchive",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["README.md"]),
 
         // top
         .target(name: "Commands", dependencies: [
@@ -42,6 +50,7 @@ let package = Package(
         .testTarget(name: "ComposeSpecTests", dependencies: ["ComposeSpec", "YAML"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "OCISpec", "CArchive"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec"]),
     ]
 )
