@@ -7,11 +7,16 @@ public struct ImageRecord: Sendable, Hashable, Codable {
     public var reference: ImageReference?
     /// The single-platform manifest.
     public var manifest: Descriptor
+    /// When the name was last pulled from a registry (drives `daily`/`weekly` pull policies).
+    public var pulledAt: Date?
 
-    public init(reference: ImageReference?, manifest: Descriptor) {
+    public init(reference: ImageReference?, manifest: Descriptor, pulledAt: Date? = nil) {
         self.reference = reference
         self.manifest = manifest
+        self.pulledAt = pulledAt
     }
+
+    static let pulledAnnotation = "dev.berth.image.pulled"
 }
 
 /// An image with its manifest and config read, as `inspect`, `ls` and the runtime need it.
@@ -60,8 +65,10 @@ public struct ImageStore: Sendable {
         return index.manifests.map { entry in
             var descriptor = entry
             let name = descriptor.annotations?.removeValue(forKey: Descriptor.refNameAnnotation)
+            let pulled = descriptor.annotations?.removeValue(forKey: ImageRecord.pulledAnnotation)
             if descriptor.annotations?.isEmpty ?? false { descriptor.annotations = nil }
-            return ImageRecord(reference: name.flatMap { try? ImageReference(parsing: $0) }, manifest: descriptor)
+            return ImageRecord(reference: name.flatMap { try? ImageReference(parsing: $0) }, manifest: descriptor,
+                               pulledAt: pulled.flatMap { try? Date($0, strategy: .iso8601) })
         }
     }
 
@@ -98,7 +105,7 @@ public struct ImageStore: Sendable {
 
     /// Points `reference` at `manifest`, replacing whatever it pointed to. The image that loses
     /// its last name stays stored as dangling until pruned.
-    public func tag(_ manifest: Descriptor, as reference: ImageReference?) throws(ImageError) {
+    public func tag(_ manifest: Descriptor, as reference: ImageReference?, pulledAt: Date? = nil) throws(ImageError) {
         try mutate { records in
             if let reference {
                 if let previous = records.firstIndex(where: { $0.reference == reference }) {
@@ -111,7 +118,7 @@ public struct ImageStore: Sendable {
             } else if records.contains(where: { $0.manifest.digest == manifest.digest }) {
                 return  // already stored under some name
             }
-            records.append(ImageRecord(reference: reference, manifest: manifest))
+            records.append(ImageRecord(reference: reference, manifest: manifest, pulledAt: pulledAt))
         }
     }
 
@@ -149,6 +156,7 @@ public struct ImageStore: Sendable {
                 var descriptor = record.manifest
                 var annotations = descriptor.annotations ?? [:]
                 annotations[Descriptor.refNameAnnotation] = record.reference?.description
+                annotations[ImageRecord.pulledAnnotation] = record.pulledAt.map { $0.formatted(.iso8601) }
                 descriptor.annotations = annotations.isEmpty ? nil : annotations
                 descriptor.platform = nil
                 return descriptor
