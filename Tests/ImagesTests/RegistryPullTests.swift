@@ -188,3 +188,40 @@ struct RegistryPullTests {
         #expect(error?.code == .unsupportedMediaType)
     }
 }
+
+@Suite("Registry push")
+struct RegistryPushTests {
+    @Test("a pushed image is readable by skopeo and pulls back identical; a second push uploads nothing")
+    func pushRoundTrip() async throws {
+        if let reason = RegistryPullTests.skipReason() { print("skipped: \(reason)"); return }
+        let scratch = try TemporaryDirectory()
+        let source = try ImageStore(dataDirectory: scratch.path("source"))
+        let record = try FixtureImageBuilder(store: source, scratch: scratch.url)
+            .build(name: "localhost/app:1", layers: [(ImageArchiveTests.base, .gzip), (ImageArchiveTests.top, .zstd)])
+        let registry = try await RegistryServer()
+        let destination = try ImageReference(parsing: "\(registry.address)/team/app:v1")
+        let pusher = ImagePusher(store: source, registries: RegistriesConfiguration(), authFile: AuthFile(searchPath: []))
+
+        let first = EventLog2()
+        try await pusher.push("localhost/app:1", to: destination, events: first.record)
+        #expect(first.uploaded == 3, "config and two layers")
+
+        let inspected = try run("/usr/bin/skopeo", ["inspect", "--tls-verify=false", "--raw", "docker://\(destination)"])
+        #expect(ContentStore.digest(of: Data(inspected.utf8)) == record.manifest.digest)
+
+        let second = EventLog2()
+        try await pusher.push("localhost/app:1", to: destination, events: second.record)
+        #expect(second.uploaded == 0)
+
+        let target = try ImageStore(dataDirectory: scratch.path("target"))
+        let pulled = try await ImagePuller(store: target, registries: RegistriesConfiguration(), authFile: AuthFile(searchPath: []))
+            .pull(destination)
+        #expect(pulled.manifest.digest == record.manifest.digest)
+    }
+}
+
+final class EventLog2: Sendable {
+    private let count = Mutex(0)
+    func record(_ event: PushEvent) { if case .blobUploaded = event { count.withLock { $0 += 1 } } }
+    var uploaded: Int { count.withLock { $0 } }
+}
