@@ -39,7 +39,7 @@ let package = Package(
 
         // top
         .target(name: "Commands", dependencies: [
-            "ComposeSpec", "YAML",
+            "ComposeSpec", "YAML", "Images", "OCISpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

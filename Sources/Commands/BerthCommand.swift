@@ -6,7 +6,8 @@ public struct BerthCommand: AsyncParsableCommand {
         commandName: "berth",
         abstract: "A daemonless, rootless compose engine.",
         version: BerthVersion.current,
-        subcommands: [Version.self]
+        subcommands: [Version.self,
+                      ImageCommand.self, ImagesShortcut.self, Login.self, Logout.self, SystemCommand.self]
     )
 
     public init() {}

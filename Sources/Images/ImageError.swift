@@ -29,7 +29,8 @@ public struct ImageError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "\(subject): \(message)" }
+    /// `subject: message`, or the message alone when it already names the subject.
+    public var description: String { message.contains(subject) ? message : "\(subject): \(message)" }
 }
 
 extension ImageError {

@@ -256,3 +256,45 @@ public struct ImageStore: Sendable {
         return report
     }
 }
+
+/// Space the store takes, for `system df`.
+public struct DiskUsage: Sendable, Hashable, Codable {
+    public var images = 0
+    public var namedImages = 0
+    public var blobBytes: Int64 = 0
+    public var reclaimableBlobBytes: Int64 = 0
+    public var layers = 0
+    public var layersInUse = 0
+    public var layerBytes: Int64 = 0
+    public var reclaimableLayerBytes: Int64 = 0
+}
+
+extension ImageStore {
+    /// Measures blobs and layer directories, and how much of each no named image references.
+    public func diskUsage() throws(ImageError) -> DiskUsage {
+        var usage = DiskUsage()
+        let all = try records()
+        usage.images = Set(all.map(\.manifest.digest)).count
+        usage.namedImages = Set(all.filter { $0.reference != nil }.map(\.manifest.digest)).count
+        var liveBlobs = Set<Digest>(), liveLayers = Set<Digest>()
+        for record in all where record.reference != nil {
+            liveBlobs.insert(record.manifest.digest)
+            guard let image = try? details(record) else { continue }
+            liveBlobs.insert(image.manifest.config.digest)
+            liveBlobs.formUnion(image.manifest.layers.map(\.digest))
+            liveLayers.formUnion(image.config.rootfs.diffIDs)
+        }
+        for blob in content.allBlobs() {
+            let size = FileSystem.diskUsage(content.blobURL(blob))
+            usage.blobBytes += size
+            if !liveBlobs.contains(blob) { usage.reclaimableBlobBytes += size }
+        }
+        for layer in content.allLayers() {
+            let size = FileSystem.diskUsage(content.layerURL(layer))
+            usage.layers += 1
+            usage.layerBytes += size
+            if liveLayers.contains(layer) { usage.layersInUse += 1 } else { usage.reclaimableLayerBytes += size }
+        }
+        return usage
+    }
+}
