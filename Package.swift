@@ -50,7 +50,10 @@ let package = Package(
         .testTarget(name: "ComposeSpecTests", dependencies: ["ComposeSpec", "YAML"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images", "OCISpec", "CArchive"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImagesTests", dependencies: [
+            "Images", "OCISpec", "CArchive",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["Fixtures"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec"]),
     ]
 )

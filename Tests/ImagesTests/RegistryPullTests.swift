@@ -225,3 +225,30 @@ final class EventLog2: Sendable {
     func record(_ event: PushEvent) { if case .blobUploaded = event { count.withLock { $0 += 1 } } }
     var uploaded: Int { count.withLock { $0 } }
 }
+
+@Suite("Registry token auth")
+struct RegistryTokenAuthTests {
+    @Test("bearer token auth: the client follows the challenge to the issuer with the pull scope and credentials")
+    func bearerToken() async throws {
+        if let reason = RegistryPullTests.skipReason() { print("skipped: \(reason)"); return }
+        let scratch = try TemporaryDirectory()
+        let issuer = try TokenIssuer(directory: scratch.url)
+        defer { issuer.stop() }
+        let registry = try await RegistryServer(auth: .token(realm: issuer.realm, service: issuer.service,
+                                                             issuer: issuer.issuer, certificate: issuer.certificate))
+        try registry.push(layout: FixtureImages.layout("busybox"), as: "secure/busybox:1")
+        let reference = try ImageReference(parsing: "\(registry.address)/secure/busybox:1")
+        let authFile = AuthFile(searchPath: [scratch.path("auth.json")])
+        try authFile.store(Credential(username: "grace", password: "hopper"), for: registry.address)
+        let store = try ImageStore(dataDirectory: scratch.path("data"))
+
+        let record = try await ImagePuller(store: store, registries: RegistriesConfiguration(), authFile: authFile).pull(reference)
+
+        #expect(record.reference == reference)
+        let berthRequests = issuer.requests.filter { $0.scope == "repository:secure/busybox:pull" }
+        #expect(!berthRequests.isEmpty, "Berth asked for a pull token")
+        #expect(berthRequests.allSatisfy { $0.service == issuer.service })
+        let basic = "Basic " + Data("grace:hopper".utf8).base64EncodedString()
+        #expect(berthRequests.contains { $0.authorization == basic }, "credentials went to the token service")
+    }
+}
