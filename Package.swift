@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "berth", targets: ["berth"]),
+        .executable(name: "berth-init", targets: ["berth-init"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,8 +19,9 @@ let package = Package(
         // C
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // The container monitor/init: C, single-threaded, exec'd by Runtime (see its README).
-        .executableTarget(name: "berth-init", path: "Sources/CBerthInit",
+        .executableTarget(name: "berth-init", path: "Sources/CBerthInit", exclude: ["README.md"],
                           cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra"])],
                           // SwiftPM links every executable with the Swift runtime; the init uses
                           // none of it, and loading it would cost start-up time and resident memory
@@ -28,8 +30,8 @@ let package = Package(
 
         // foundation
         .target(name: "YAML", dependencies: ["CYAML"], exclude: ["README.md"]),
-        .target(name: "OCISpec"),
-        .target(name: "SystemSupport"),
+        .target(name: "OCISpec", exclude: ["README.md"]),
+        .target(name: "SystemSupport", exclude: ["README.md"]),
 
         // pure
         .target(name: "ComposeSpec", dependencies: [
@@ -39,11 +41,16 @@ let package = Package(
         ], exclude: ["README.md"]),
 
         // mechanism
-        .target(name: "Runtime", dependencies: ["OCISpec", "SystemSupport", "CSeccomp"]),
+        .target(name: "Runtime", dependencies: ["OCISpec", "SystemSupport", "CSeccomp"], exclude: ["README.md"]),
+        .target(name: "Images", dependencies: [
+            "OCISpec", "CArchive",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["README.md"]),
 
         // top
         .target(name: "Commands", dependencies: [
-            "ComposeSpec", "YAML", "OCISpec", "Runtime",
+            "ComposeSpec", "YAML", "OCISpec", "Runtime", "Images",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
@@ -53,9 +60,14 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ComposeSpecTests", dependencies: ["ComposeSpec", "YAML"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec"], exclude: ["Golden"]),
+        .testTarget(name: "OCISpecTests", dependencies: ["OCISpec"]),
+        .testTarget(name: "ImagesTests", dependencies: [
+            "Images", "OCISpec", "CArchive",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["Fixtures"]),
         // Fixtures (the probe's C source) are compiled by the tests with `cc -static`, not by SwiftPM.
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCISpec", "SystemSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec"], exclude: ["Golden"]),
     ]
 )

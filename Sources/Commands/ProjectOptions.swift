@@ -53,6 +53,13 @@ struct CommandFailure: Error, CustomStringConvertible {
     var message: String
     var exitCode: Int32 = 1
     var description: String { message }
+
+    init(message: String, exitCode: Int32 = 1) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+
+    init(_ message: String) { self.init(message: message) }
 }
 
 /// The only place the CLI writes to the terminal.

@@ -1,0 +1,17 @@
+import ArgumentParser
+import Images
+
+/// `berth image prune`: removes dangling images (all unused with `--all`) and every blob and
+/// layer directory no remaining image references.
+struct ImagePrune: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove unused images, blobs and layers.")
+
+    @OptionGroup var store: ImageStoreOptions
+    @Flag(name: .shortAndLong, help: "Remove all images, not only dangling ones.") var all = false
+
+    func run() throws {
+        let report = try store.openStore().prune(all: all)
+        for image in report.removedImages { print("Deleted: \(image)") }
+        print("Removed \(report.removedBlobs) blobs and \(report.removedLayers) layers; reclaimed \(ImageFormat.size(report.reclaimedBytes))")
+    }
+}

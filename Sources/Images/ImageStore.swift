@@ -1,0 +1,300 @@
+import Foundation
+import OCISpec
+
+/// One named (or dangling) image in the store: the platform manifest a name points to.
+public struct ImageRecord: Sendable, Hashable, Codable {
+    /// nil for an image that lost its last name (`<none>` in listings) but is still stored.
+    public var reference: ImageReference?
+    /// The single-platform manifest.
+    public var manifest: Descriptor
+    /// When the name was last pulled from a registry (drives `daily`/`weekly` pull policies).
+    public var pulledAt: Date?
+
+    public init(reference: ImageReference?, manifest: Descriptor, pulledAt: Date? = nil) {
+        self.reference = reference
+        self.manifest = manifest
+        self.pulledAt = pulledAt
+    }
+
+    static let pulledAnnotation = "dev.berth.image.pulled"
+}
+
+/// An image with its manifest and config read, as `inspect`, `ls` and the runtime need it.
+public struct ImageDetails: Sendable, Hashable, Codable {
+    public var record: ImageRecord
+    public var manifest: ImageManifest
+    public var config: ImageConfig
+    /// The image ID, as docker and podman show it: the config digest.
+    public var id: Digest { manifest.config.digest }
+    /// Compressed size: config plus layer blobs.
+    public var size: Int64 { manifest.config.size + manifest.layers.reduce(0) { $0 + $1.size } }
+}
+
+/// What `prune` removed.
+public struct PruneReport: Sendable, Hashable, Codable {
+    public var removedImages: [String] = []
+    public var removedBlobs = 0
+    public var removedLayers = 0
+    public var reclaimedBytes: Int64 = 0
+}
+
+/// The names → manifests index over a `ContentStore`. On disk it is the `index.json` of the OCI
+/// layout (each entry annotated with `org.opencontainers.image.ref.name` = the full name), so the
+/// store is itself a valid `oci:` directory that skopeo and podman can read.
+public struct ImageStore: Sendable {
+    public let content: ContentStore
+    private var indexURL: URL { content.root.appendingPathComponent("index.json") }
+    private var lock: FileLock { FileLock(url: content.root.appendingPathComponent("index.lock")) }
+
+    /// Opens (creating if needed) the store under `dataDirectory/images`.
+    public init(dataDirectory: URL) throws(ImageError) {
+        content = try ContentStore(root: dataDirectory.appendingPathComponent("images", isDirectory: true))
+    }
+
+    // MARK: reading
+
+    public func records() throws(ImageError) -> [ImageRecord] {
+        guard FileSystem.exists(indexURL) else { return [] }
+        let data = try FileSystem.read(indexURL)
+        let index: ImageIndex
+        do {
+            index = try JSONDecoder().decode(ImageIndex.self, from: data)
+        } catch {
+            throw ImageError(.invalidContent, indexURL.path, "image index is damaged (\(error)); restore it or remove it and pull again")
+        }
+        return index.manifests.map { entry in
+            var descriptor = entry
+            let name = descriptor.annotations?.removeValue(forKey: Descriptor.refNameAnnotation)
+            let pulled = descriptor.annotations?.removeValue(forKey: ImageRecord.pulledAnnotation)
+            if descriptor.annotations?.isEmpty ?? false { descriptor.annotations = nil }
+            return ImageRecord(reference: name.flatMap { try? ImageReference(parsing: $0) }, manifest: descriptor,
+                               pulledAt: pulled.flatMap { try? Date($0, strategy: .iso8601) })
+        }
+    }
+
+    /// Finds an image by name, by full or abbreviated ID (config digest), or by manifest digest.
+    public func resolve(_ text: String) throws(ImageError) -> ImageRecord {
+        let all = try records()
+        if let reference = try? ImageReference(parsing: text),
+           let match = all.first(where: { $0.reference == reference })
+        {
+            return match
+        }
+        let hex = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
+        if hex.count >= 3, hex.allSatisfy(\.isHexDigit) {
+            let matches = all.filter { record in
+                record.manifest.digest.encoded.hasPrefix(hex)
+                    || ((try? details(record))?.id.encoded.hasPrefix(hex) ?? false)
+            }
+            if let first = matches.first,
+               matches.allSatisfy({ $0.manifest.digest == first.manifest.digest })
+            {
+                return first
+            }
+        }
+        throw ImageError(.imageNotFound, text, "image not found: \(text) (see `berth images`, or pull it)")
+    }
+
+    public func details(_ record: ImageRecord) throws(ImageError) -> ImageDetails {
+        let manifest = try content.readJSON(ImageManifest.self, record.manifest.digest)
+        let config = try content.readJSON(ImageConfig.self, manifest.config.digest)
+        return ImageDetails(record: record, manifest: manifest, config: config)
+    }
+
+    // MARK: names
+
+    /// Points `reference` at `manifest`, replacing whatever it pointed to. The image that loses
+    /// its last name stays stored as dangling until pruned.
+    public func tag(_ manifest: Descriptor, as reference: ImageReference?, pulledAt: Date? = nil) throws(ImageError) {
+        try mutate { records in
+            if let reference {
+                if let previous = records.firstIndex(where: { $0.reference == reference }) {
+                    let old = records.remove(at: previous)
+                    if !records.contains(where: { $0.manifest.digest == old.manifest.digest }) {
+                        records.append(ImageRecord(reference: nil, manifest: old.manifest))
+                    }
+                }
+                records.removeAll { $0.reference == nil && $0.manifest.digest == manifest.digest }
+            } else if records.contains(where: { $0.manifest.digest == manifest.digest }) {
+                return  // already stored under some name
+            }
+            records.append(ImageRecord(reference: reference, manifest: manifest, pulledAt: pulledAt))
+        }
+    }
+
+    /// Removes a name, or every name of an image given by ID. An image left without names is gone
+    /// from the index and its blobs go at the next prune. `inUse` holds the IDs of images that
+    /// containers use: removing one of those needs `force`.
+    @discardableResult
+    public func remove(_ text: String, force: Bool = false, inUse: Set<Digest> = []) throws(ImageError) -> [String] {
+        let record = try resolve(text)
+        let id = try details(record).id
+        var removed: [String] = []
+        let byName = (try? ImageReference(parsing: text)).map { $0 == record.reference } ?? false
+        try mutate { records throws(ImageError) in
+            let sameImage = records.filter { $0.manifest.digest == record.manifest.digest }
+            let removesImage = !byName || sameImage.count == 1
+            if removesImage, inUse.contains(id), !force {
+                throw ImageError(.inUse, text, "image \(id.shortID) is used by a container; remove the container first or use --force")
+            }
+            if byName {
+                records.removeAll { $0.reference == record.reference }
+                removed = [record.reference?.description ?? id.description]
+            } else {
+                records.removeAll { $0.manifest.digest == record.manifest.digest }
+                removed = sameImage.map { $0.reference?.description ?? id.description }
+            }
+        }
+        return removed
+    }
+
+    private func mutate(_ body: (inout [ImageRecord]) throws(ImageError) -> Void) throws(ImageError) {
+        try lock.withLock { () throws(ImageError) in
+            var all = try records()
+            try body(&all)
+            let manifests = all.map { record in
+                var descriptor = record.manifest
+                var annotations = descriptor.annotations ?? [:]
+                annotations[Descriptor.refNameAnnotation] = record.reference?.description
+                annotations[ImageRecord.pulledAnnotation] = record.pulledAt.map { $0.formatted(.iso8601) }
+                descriptor.annotations = annotations.isEmpty ? nil : annotations
+                descriptor.platform = nil
+                return descriptor
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data: Data
+            do {
+                data = try encoder.encode(ImageIndex(manifests: manifests))
+            } catch {
+                throw ImageError(.io, indexURL.path, "cannot encode the image index: \(error)")
+            }
+            try FileSystem.writeAtomically(data, to: indexURL)
+        }
+    }
+
+    // MARK: layers
+
+    /// Unpacks any layer of the image not yet unpacked and returns the layer directories, base
+    /// first: the overlay lower dirs (overlay wants them top first; reverse them there).
+    public func unpack(_ details: ImageDetails, unpacker: LayerUnpacker = LayerUnpacker()) throws(ImageError) -> [URL] {
+        let diffIDs = details.config.rootfs.diffIDs
+        guard diffIDs.count == details.manifest.layers.count else {
+            throw ImageError(.invalidContent, details.record.manifest.digest.description,
+                             "manifest has \(details.manifest.layers.count) layers, config lists \(diffIDs.count) diff IDs")
+        }
+        var directories: [URL] = []
+        for (layer, diffID) in zip(details.manifest.layers, diffIDs) {
+            try unpackLayer(layer, diffID: diffID, unpacker: unpacker)
+            directories.append(content.layerURL(diffID))
+        }
+        return directories
+    }
+
+    /// Unpacks one layer blob into `layers/sha256/<diffID>` unless it is already there. The
+    /// directory appears only after the whole layer is written and its diff ID verified.
+    @discardableResult
+    public func unpackLayer(_ layer: Descriptor, diffID: Digest, unpacker: LayerUnpacker = LayerUnpacker()) throws(ImageError) -> UnpackReport? {
+        if content.hasLayer(diffID) { return nil }
+        guard layer.mediaType.layerCompression != nil else {
+            throw ImageError(.unsupportedMediaType, layer.digest.description,
+                             "layer media type \(layer.mediaType) is not a tar, gzip or zstd layer")
+        }
+        let scratch = try content.scratch("unpack")
+        do {
+            let report = try unpacker.unpack(archive: content.blobURL(layer.digest), into: scratch, expectedDiffID: diffID)
+            if content.hasLayer(diffID) {  // another process finished first
+                content.discardScratch(scratch)
+            } else {
+                try FileSystem.publish(scratch, at: content.layerURL(diffID))
+            }
+            return report
+        } catch {
+            content.discardScratch(scratch)
+            throw error
+        }
+    }
+
+    // MARK: garbage
+
+    /// Removes dangling images (unless `keepDangling`), then every blob and layer directory that no
+    /// remaining image references. `inUse` are image IDs containers use: never removed.
+    public func prune(all: Bool = false, inUse: Set<Digest> = []) throws(ImageError) -> PruneReport {
+        var report = PruneReport()
+        var kept: [ImageRecord] = []
+        for record in try records() {
+            let id = try? details(record).id
+            let used = id.map { inUse.contains($0) } ?? false
+            if !used && (record.reference == nil || all) {
+                report.removedImages.append(record.reference?.description ?? id?.description ?? record.manifest.digest.description)
+            } else {
+                kept.append(record)
+            }
+        }
+        try mutate { records in
+            records.removeAll { record in !kept.contains(record) }
+        }
+        var liveBlobs = Set<Digest>()
+        var liveLayers = Set<Digest>()
+        for record in kept {
+            liveBlobs.insert(record.manifest.digest)
+            guard let image = try? details(record) else { continue }
+            liveBlobs.insert(image.manifest.config.digest)
+            liveBlobs.formUnion(image.manifest.layers.map(\.digest))
+            liveLayers.formUnion(image.config.rootfs.diffIDs)
+        }
+        for blob in content.allBlobs() where !liveBlobs.contains(blob) {
+            report.reclaimedBytes += FileSystem.diskUsage(content.blobURL(blob))
+            content.removeBlob(blob)
+            report.removedBlobs += 1
+        }
+        for layer in content.allLayers() where !liveLayers.contains(layer) {
+            report.reclaimedBytes += FileSystem.diskUsage(content.layerURL(layer))
+            content.removeLayer(layer)
+            report.removedLayers += 1
+        }
+        return report
+    }
+}
+
+/// Space the store takes, for `system df`.
+public struct DiskUsage: Sendable, Hashable, Codable {
+    public var images = 0
+    public var namedImages = 0
+    public var blobBytes: Int64 = 0
+    public var reclaimableBlobBytes: Int64 = 0
+    public var layers = 0
+    public var layersInUse = 0
+    public var layerBytes: Int64 = 0
+    public var reclaimableLayerBytes: Int64 = 0
+}
+
+extension ImageStore {
+    /// Measures blobs and layer directories, and how much of each no named image references.
+    public func diskUsage() throws(ImageError) -> DiskUsage {
+        var usage = DiskUsage()
+        let all = try records()
+        usage.images = Set(all.map(\.manifest.digest)).count
+        usage.namedImages = Set(all.filter { $0.reference != nil }.map(\.manifest.digest)).count
+        var liveBlobs = Set<Digest>(), liveLayers = Set<Digest>()
+        for record in all where record.reference != nil {
+            liveBlobs.insert(record.manifest.digest)
+            guard let image = try? details(record) else { continue }
+            liveBlobs.insert(image.manifest.config.digest)
+            liveBlobs.formUnion(image.manifest.layers.map(\.digest))
+            liveLayers.formUnion(image.config.rootfs.diffIDs)
+        }
+        for blob in content.allBlobs() {
+            let size = FileSystem.diskUsage(content.blobURL(blob))
+            usage.blobBytes += size
+            if !liveBlobs.contains(blob) { usage.reclaimableBlobBytes += size }
+        }
+        for layer in content.allLayers() {
+            let size = FileSystem.diskUsage(content.layerURL(layer))
+            usage.layers += 1
+            usage.layerBytes += size
+            if liveLayers.contains(layer) { usage.layersInUse += 1 } else { usage.reclaimableLayerBytes += size }
+        }
+        return usage
+    }
+}
