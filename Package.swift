@@ -53,7 +53,7 @@ let package = Package(
             "ComposeSpec", "YAML", "OCISpec", "Runtime", "Images",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ], exclude: ["README.md"]),
+        ], exclude: ["README.md", "Runtime/README.md"]),
         .executableTarget(name: "berth", dependencies: ["Commands"]),
 
         // tests
