@@ -90,7 +90,13 @@ struct LaunchPlan {
         } else if consoleSocket != nil {
             throw RuntimeError(.invalidConfig, id, "--console-socket is only used when process.terminal is true in config.json")
         }
-        if let hostname = spec.hostname { config.add("hostname", hostname) }
+        if let hostname = spec.hostname {
+            // Without its own UTS namespace the container would rename the host.
+            guard cloneFlags & Self.namespaceFlags["uts", default: 0] != 0 else {
+                throw RuntimeError(.invalidConfig, id, "hostname needs a new uts namespace: add {\"type\": \"uts\"} to linux.namespaces or remove hostname")
+            }
+            config.add("hostname", hostname)
+        }
 
         // Root filesystem and mounts.
         config.add("rootfs", bundle.rootfs)
