@@ -33,6 +33,7 @@ import Testing
     func namespaces() throws {
         let (bundle, path) = try bundle {
             $0.linux?.namespaces = [.init(type: "pid"), .init(type: "mount"), .init(type: "network", path: "/run/netns/x")]
+            $0.hostname = nil  // a hostname needs a uts namespace
         }
         defer { try? FileManager.default.removeItem(atPath: path) }
         let plan = try LaunchPlan(id: "t", bundle: bundle, stateDirectory: "/state", consoleSocket: nil)
