@@ -34,7 +34,12 @@ struct LaunchPlan {
         // Namespaces.
         var cloneFlags: Int32 = 0
         var createsUserNamespace = false
-        for namespace in linux.namespaces ?? [] {
+        // berth-init joins in record order: user first, mount last (see berth-init.c).
+        let joinOrder = ["user", "ipc", "uts", "network", "pid", "cgroup", "mount"]
+        let namespaces = (linux.namespaces ?? []).sorted {
+            (joinOrder.firstIndex(of: $0.type) ?? 0) < (joinOrder.firstIndex(of: $1.type) ?? 0)
+        }
+        for namespace in namespaces {
             guard let flag = Self.namespaceFlags[namespace.type] else {
                 throw RuntimeError(.invalidConfig, id, "linux.namespaces: unknown namespace type \"\(namespace.type)\"")
             }
