@@ -532,7 +532,10 @@ static void container_main(void) {
         if (setresgid(0, 0, 0) < 0) CFAIL(1, "identity: setresgid 0: %s", strerror(errno));
         if (setresuid(0, 0, 0) < 0) CFAIL(1, "identity: setresuid 0: %s", strerror(errno));
     }
+    // The monitor joined every other namespace before the clone; only a mount namespace is
+    // joined here, in the container itself.
     for (int i = 0; i < cfg.ns_join_count && !cfg.exec_mode; i++) {
+        if (cfg.ns_join_types[i] != CLONE_NEWNS) continue;
         int fd = open(cfg.ns_paths[i], O_RDONLY | O_CLOEXEC);
         if (fd < 0 || setns(fd, cfg.ns_join_types[i]) < 0)
             CFAIL(1, "namespaces: setns %s: %s", cfg.ns_paths[i], strerror(errno));
@@ -682,19 +685,21 @@ int main(void) {
         if ((cgroup_fds[i] = open(cfg.cgroups[i], O_WRONLY | O_CLOEXEC)) < 0)
             fail_to(report_fd, 1, "cgroups: open %s: %s", cfg.cgroups[i], strerror(errno));
 
-    // exec: join the running container's namespaces here, before the fork, because a PID
-    // namespace applies only to children. Berth orders them: user first (for the capabilities
-    // to join the rest), mount last.
-    if (cfg.exec_mode) {
-        int fds[8];
-        for (int i = 0; i < cfg.ns_join_count; i++)
-            if ((fds[i] = open(cfg.ns_paths[i], O_RDONLY | O_CLOEXEC)) < 0)
-                fail_to(report_fd, 1, "exec: open %s: %s", cfg.ns_paths[i], strerror(errno));
-        for (int i = 0; i < cfg.ns_join_count; i++) {
-            if (setns(fds[i], cfg.ns_join_types[i]) < 0)
-                fail_to(report_fd, 1, "exec: setns %s: %s", cfg.ns_paths[i], strerror(errno));
-            close(fds[i]);
-        }
+    // Namespaces to join (linux.namespaces[].path, or a running container's for exec) are
+    // joined here, before the clone: a PID namespace applies only to children, and a namespace
+    // owned by another user namespace can be joined only with the monitor's privileges, not from
+    // inside the container's new user namespace. Berth orders them user first (for the
+    // capabilities to join the rest) and mount last; a mount namespace is joined here only for
+    // exec (the monitor must keep the host's paths otherwise).
+    int join_fds[8];
+    for (int i = 0; i < cfg.ns_join_count; i++)
+        if ((join_fds[i] = open(cfg.ns_paths[i], O_RDONLY | O_CLOEXEC)) < 0)
+            fail_to(report_fd, 1, "namespaces: open %s: %s", cfg.ns_paths[i], strerror(errno));
+    for (int i = 0; i < cfg.ns_join_count; i++) {
+        if (cfg.ns_join_types[i] == CLONE_NEWNS && !cfg.exec_mode) { close(join_fds[i]); continue; }
+        if (setns(join_fds[i], cfg.ns_join_types[i]) < 0)
+            fail_to(report_fd, 1, "namespaces: setns %s: %s", cfg.ns_paths[i], strerror(errno));
+        close(join_fds[i]);
     }
 
     int sv[2];

@@ -34,7 +34,12 @@ struct LaunchPlan {
         // Namespaces.
         var cloneFlags: Int32 = 0
         var createsUserNamespace = false
-        for namespace in linux.namespaces ?? [] {
+        // berth-init joins in record order: user first, mount last (see berth-init.c).
+        let joinOrder = ["user", "ipc", "uts", "network", "pid", "cgroup", "mount"]
+        let namespaces = (linux.namespaces ?? []).sorted {
+            (joinOrder.firstIndex(of: $0.type) ?? 0) < (joinOrder.firstIndex(of: $1.type) ?? 0)
+        }
+        for namespace in namespaces {
             guard let flag = Self.namespaceFlags[namespace.type] else {
                 throw RuntimeError(.invalidConfig, id, "linux.namespaces: unknown namespace type \"\(namespace.type)\"")
             }
@@ -90,7 +95,13 @@ struct LaunchPlan {
         } else if consoleSocket != nil {
             throw RuntimeError(.invalidConfig, id, "--console-socket is only used when process.terminal is true in config.json")
         }
-        if let hostname = spec.hostname { config.add("hostname", hostname) }
+        if let hostname = spec.hostname {
+            // Without its own UTS namespace the container would rename the host.
+            guard cloneFlags & Self.namespaceFlags["uts", default: 0] != 0 else {
+                throw RuntimeError(.invalidConfig, id, "hostname needs a new uts namespace: add {\"type\": \"uts\"} to linux.namespaces or remove hostname")
+            }
+            config.add("hostname", hostname)
+        }
 
         // Root filesystem and mounts.
         config.add("rootfs", bundle.rootfs)

@@ -92,7 +92,7 @@ enum Fixture {
             let fm = FileManager.default
             for dir in ["bin", "etc", "tmp", "sbin", "proc", "sys", "dev"] { try fm.createDirectory(atPath: rootfs + "/" + dir, withIntermediateDirectories: true) }
             try Self.copy("/bin/busybox", rootfs + "/bin/busybox")
-            for applet in ["sh", "cat", "echo", "id", "ls", "sleep", "true", "false", "grep", "kill"] {
+            for applet in ["sh", "cat", "echo", "id", "ls", "sleep", "true", "false", "grep", "kill", "readlink"] {
                 try fm.createSymbolicLink(atPath: rootfs + "/bin/" + applet, withDestinationPath: "busybox")
             }
             try "root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/var/www:/bin/sh\n".write(toFile: rootfs + "/etc/passwd", atomically: true, encoding: .utf8)

@@ -33,6 +33,7 @@ import Testing
     func namespaces() throws {
         let (bundle, path) = try bundle {
             $0.linux?.namespaces = [.init(type: "pid"), .init(type: "mount"), .init(type: "network", path: "/run/netns/x")]
+            $0.hostname = nil  // a hostname needs a uts namespace
         }
         defer { try? FileManager.default.removeItem(atPath: path) }
         let plan = try LaunchPlan(id: "t", bundle: bundle, stateDirectory: "/state", consoleSocket: nil)
@@ -50,6 +51,7 @@ import Testing
         ("rlimit", "unknown type \"RLIMIT_FUN\""),
         ("mount", "must be absolute"),
         ("terminal", "pass --console-socket"),
+        ("hostname", "hostname needs a new uts namespace"),
     ] as [(String, String)])
     func errors(kind: String, message: String) throws {
         let (bundle, path) = try bundle {
@@ -57,6 +59,7 @@ import Testing
             case "namespace": $0.linux?.namespaces?.append(.init(type: "time-travel"))
             case "rlimit": $0.process?.rlimits = [.init(type: "RLIMIT_FUN", soft: 1, hard: 1)]
             case "mount": $0.mounts?.append(RuntimeSpec.Mount(destination: "relative", type: "tmpfs", source: "tmpfs"))
+            case "hostname": $0.linux?.namespaces?.removeAll { $0.type == "uts" }
             default: $0.process?.terminal = true
             }
         }
