@@ -61,7 +61,12 @@ enum Normalization {
                                    "unknown env_file format \"\(format)\" (expected raw, or omit it)")
             }
             if file.format == "raw" {
-                for line in (try? String(contentsOfFile: file.path, encoding: .utf8))?.split(separator: "\n") ?? [] {
+                guard let data = FileManager.default.contents(atPath: file.path),
+                      let text = String(data: data, encoding: .utf8) else {
+                    throw ComposeError(.io, at: document.locate(path), path: "services.\(service.name).env_file[\(index)]",
+                                       "cannot read env file \(file.path) as UTF-8 text")
+                }
+                for line in text.split(separator: "\n") {
                     let entry = EnvironmentEntry.parse(String(line))
                     fromFiles[entry.key] = .some(entry.value)
                 }
