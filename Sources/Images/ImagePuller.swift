@@ -123,7 +123,10 @@ public struct ImagePuller: Sendable {
             throw ImageError(.invalidContent, reference.description,
                              "manifest has \(manifest.layers.count) layers, config lists \(config.rootfs.diffIDs.count)")
         }
-        try await fetchAndUnpack(Array(zip(manifest.layers, config.rootfs.diffIDs)), client: client, reference: reference, events: events)
+        // An image may list the same layer twice (identical build steps); fetch each once.
+        var seen = Set<Digest>()
+        let unique = zip(manifest.layers, config.rootfs.diffIDs).filter { seen.insert($0.0.digest).inserted }
+        try await fetchAndUnpack(unique, client: client, reference: reference, events: events)
 
         // Stored last: the manifest's presence means everything it points to is here.
         try store.content.putVerified(fetched.data, digest: fetched.digest)
