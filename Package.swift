@@ -54,6 +54,6 @@ let package = Package(
             "Images", "OCISpec", "CArchive",
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["Fixtures"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec"]),
     ]
 )
