@@ -68,6 +68,7 @@ let package = Package(
         // Fixtures (the probe's C source) are compiled by the tests with `cc -static`, not by SwiftPM.
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCISpec", "SystemSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec"], exclude: ["Golden"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec"],
+                    exclude: ["Golden"]),
     ]
 )

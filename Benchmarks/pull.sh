@@ -13,7 +13,7 @@ cleanup() { [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null; chmod -R
 trap cleanup EXIT
 
 layers=${LAYERS:-5}
-layer_mb=${LAYER_MB:-40}
+layer_mb=${LAYER_MB:-48}
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 # Image: each layer holds incompressible data in a few files plus many small text files, so both

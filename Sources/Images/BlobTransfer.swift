@@ -44,6 +44,7 @@ final class BlobTransfer: NSObject, URLSessionDataDelegate, Sendable {
         } catch {
             return .failed(error, transient: false)
         }
+        if writer.isAlreadyStored { return .completed(expected) }
         var request = original
         if writer.offset > 0 { request.setValue("bytes=\(writer.offset)-", forHTTPHeaderField: "Range") }
         let host = "\(request.url?.host ?? "registry"):\(request.url?.port ?? (request.url?.scheme == "http" ? 80 : 443))"

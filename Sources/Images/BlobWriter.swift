@@ -15,21 +15,46 @@ public final class BlobWriter {
     let store: ContentStore
     let partial: URL
     let expected: Descriptor?
-    private var fd: Int32
+    private var fd: Int32 = -1
     private var hasher = StreamingSHA256()
+    /// Held on `<digest>.partial.lock` while writing the resumable partial file. Never waited
+    /// for: when another writer (task or process) holds it, this one writes a private partial
+    /// instead, so no thread ever blocks on a lock and correctness still rests on verification.
+    private var lockFD: Int32 = -1
+    /// The resumable partial's name (differs from `partial` when this writer fell back).
+    private let partialPath: URL
+
     /// Bytes already written, including those found from an earlier interrupted attempt.
     public private(set) var offset: Int64 = 0
 
     init(store: ContentStore, partial: URL, expected: Descriptor?) throws(ImageError) {
         self.store = store
-        self.partial = partial
         self.expected = expected
-        fd = open(partial.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io(partial.path, "open", errno: errno) }
+        var path = partial
+        if expected != nil {
+            let lock = open(partial.path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard lock >= 0 else { throw .io(partial.path + ".lock", "open", errno: errno) }
+            if flock(lock, LOCK_EX | LOCK_NB) == 0 {
+                lockFD = lock
+            } else {
+                close(lock)
+                path = partial.deletingLastPathComponent().appendingPathComponent("\(UUID().uuidString).concurrent")
+            }
+        }
+        self.partial = path
+        self.partialPath = partial
+        fd = open(path.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(path.path, "open", errno: errno) }
         try rehashExisting()
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit {
+        if fd >= 0 { close(fd) }
+        if lockFD >= 0 { close(lockFD) }
+    }
+
+    /// True when another writer stored the blob before this one started.
+    public var isAlreadyStored: Bool { expected.map { store.hasBlob($0.digest) } ?? false }
 
     /// Re-reads what an earlier attempt left, so the hash covers the whole blob after resuming.
     private func rehashExisting() throws(ImageError) {
@@ -95,6 +120,7 @@ public final class BlobWriter {
         } else {
             try FileSystem.publish(partial, at: store.blobURL(digest))
         }
+        releaseLock()
         return Descriptor(mediaType: expected?.mediaType ?? "application/octet-stream", digest: digest, size: offset)
     }
 
@@ -102,6 +128,16 @@ public final class BlobWriter {
     public func discard() {
         if fd >= 0 { close(fd); fd = -1 }
         FileSystem.remove(partial)
+        releaseLock()
+    }
+
+    /// Removes the lock file. A writer that opened it just before may still lock the unlinked
+    /// file and race a newer one on the same partial; the digest check at commit catches that.
+    private func releaseLock() {
+        guard lockFD >= 0 else { return }
+        FileSystem.remove(URL(fileURLWithPath: partialPath.path + ".lock"))
+        close(lockFD)
+        lockFD = -1
     }
 }
 

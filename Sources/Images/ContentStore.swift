@@ -78,6 +78,7 @@ public struct ContentStore: Sendable, Hashable {
     public func ingest(file: URL, expected: Descriptor? = nil, mediaType: MediaType) throws(ImageError) -> Descriptor {
         if let expected, hasBlob(expected.digest) { return expected }
         let writer = try writer(expected: expected)
+        if let expected, writer.isAlreadyStored { return expected }
         if writer.offset > 0 { writer.restart() }  // a local copy is cheap: never trust a partial
         let fd = open(file.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(file.path, "open", errno: errno) }

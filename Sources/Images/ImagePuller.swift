@@ -123,7 +123,10 @@ public struct ImagePuller: Sendable {
             throw ImageError(.invalidContent, reference.description,
                              "manifest has \(manifest.layers.count) layers, config lists \(config.rootfs.diffIDs.count)")
         }
-        try await fetchAndUnpack(Array(zip(manifest.layers, config.rootfs.diffIDs)), client: client, reference: reference, events: events)
+        // An image may list the same layer twice (identical build steps); fetch each once.
+        var seen = Set<Digest>()
+        let unique = zip(manifest.layers, config.rootfs.diffIDs).filter { seen.insert($0.0.digest).inserted }
+        try await fetchAndUnpack(unique, client: client, reference: reference, events: events)
 
         // Stored last: the manifest's presence means everything it points to is here.
         try store.content.putVerified(fetched.data, digest: fetched.digest)
@@ -158,7 +161,10 @@ public struct ImagePuller: Sendable {
                             }
                             events(.layerDownloaded(reference, layer.digest))
                         }
-                        if let report = try store.unpackLayer(layer, diffID: diffID, unpacker: unpacker) {
+                        let unpacked = try await ImagePuller.onOwnThread { () throws(ImageError) in
+                            try store.unpackLayer(layer, diffID: diffID, unpacker: unpacker)
+                        }
+                        if let report = unpacked {
                             events(.layerUnpacked(reference, layer.digest, report))
                         }
                         return nil
@@ -179,6 +185,21 @@ public struct ImagePuller: Sendable {
             return firstError
         }
         if let outcome { throw outcome }
+    }
+
+    /// Runs blocking work (libarchive extraction, seconds of file-system calls) on a thread of its
+    /// own, so it never occupies one of the few threads of Swift's cooperative pool.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws(ImageError) -> T) async throws(ImageError) -> T {
+        let result: Result<T, ImageError> = await withCheckedContinuation { continuation in
+            Thread {
+                do throws(ImageError) {
+                    continuation.resume(returning: .success(try body()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }.start()
+        }
+        return try result.get()
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ data: Data, _ reference: ImageReference) throws(ImageError) -> T {

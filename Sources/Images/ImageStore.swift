@@ -201,12 +201,14 @@ public struct ImageStore: Sendable {
                              "layer media type \(layer.mediaType) is not a tar, gzip or zstd layer")
         }
         let scratch = try content.scratch("unpack")
-        do {
+        do throws(ImageError) {
             let report = try unpacker.unpack(archive: content.blobURL(layer.digest), into: scratch, expectedDiffID: diffID)
-            if content.hasLayer(diffID) {  // another process finished first
-                content.discardScratch(scratch)
-            } else {
+            do throws(ImageError) {
                 try FileSystem.publish(scratch, at: content.layerURL(diffID))
+            } catch {
+                // Another pull (task or process) published the same layer first: theirs is as good.
+                guard content.hasLayer(diffID) else { throw error }
+                content.discardScratch(scratch)
             }
             return report
         } catch {

@@ -60,6 +60,8 @@ struct ContentStoreTests {
         }  // dropped without commit, as a killed pull would
         let second = try store.writer(expected: expected)
         #expect(second.offset == 40_000)
+        let concurrent = try store.writer(expected: expected)
+        #expect(concurrent.offset == 0, "a second writer while the first is active gets a private file, not the partial")
         try second.write(payload.dropFirst(40_000))
         #expect(try second.commit().digest == expected.digest)
         #expect(try store.readBlob(expected.digest) == payload)

@@ -68,6 +68,28 @@ struct RegistryPullTests {
         #expect(again.events.filter { if case .layerCached = $0 { true } else { false } }.count == 3)
     }
 
+    @Test("two images sharing layers pull at the same time into one store without conflict or leftovers")
+    func concurrentSharedLayers() async throws {
+        if let reason = Self.skipReason() { print("skipped: \(reason)"); return }
+        let registry = try await RegistryServer()
+        try registry.push(layout: FixtureImages.layout("busybox"), as: "test/one:1")
+        try registry.push(layout: FixtureImages.layout("busybox"), as: "test/two:1")
+        let references = try ["one", "two"].map { try ImageReference(parsing: "\(registry.address)/test/\($0):1") }
+
+        let log = EventLog()
+        let results = await puller().pull(references, policy: .missing, events: log.record)
+
+        #expect(results.allSatisfy { $0.error == nil && $0.record != nil }, "\(results.compactMap(\.error))")
+        #expect(store.content.allLayers().count == 1, "the shared layer has one directory")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.content.scratchDirectory.path).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.content.ingestDirectory.path).isEmpty)
+
+        // With policy `missing`, a second run contacts nothing and reports both as present.
+        let again = EventLog()
+        _ = await puller().pull(references, policy: .missing, events: again.record)
+        #expect(again.events.filter { if case .skipped = $0 { true } else { false } }.count == 2)
+    }
+
     @Test("a multi-platform index resolves to the requested platform", arguments: [
         ("linux/amd64", "bin/busybox"), ("linux/arm64", "etc/arch"),
     ])
@@ -159,8 +181,10 @@ struct RegistryPullTests {
         let manifest = try JSONDecoder().decode(ImageManifest.self, from: try await client.manifest(reference).data)
         let layer = manifest.layers[0]
         let full = try Data(contentsOf: registry.blobFile(layer.digest.encoded))
-        let writer = try store.content.writer(expected: layer)
-        try writer.write(full.prefix(full.count / 3))  // as a killed pull leaves it
+        do {
+            let writer = try store.content.writer(expected: layer)
+            try writer.write(full.prefix(full.count / 3))  // as a killed pull leaves it
+        }
 
         let received = Mutex<Int64>(0)
         let stored = try await client.fetchBlob(repository: reference.repository, layer, into: store.content) { bytes in
