@@ -37,6 +37,7 @@ struct PathResolution {
         return service.mapValues { key, value in
             switch key {
             case "build": return resolveBuild(value)
+            case "image": return resolveImageTransport(value)
             case "env_file", "label_file": return resolveFileList(value)
             case "volumes": return resolveVolumes(value)
             default: return value
@@ -63,6 +64,17 @@ struct PathResolution {
             })
         }
         return result
+    }
+
+    /// `oci-archive:PATH`, `oci:DIR` and `docker-archive:PATH` images name files; `:tag` stays.
+    private func resolveImageTransport(_ image: YAMLNode) -> YAMLNode {
+        guard let text = image.scalarText else { return image }
+        for transport in ["oci-archive:", "oci:", "docker-archive:"] where text.hasPrefix(transport) {
+            let rest = String(text.dropFirst(transport.count))
+            guard !rest.hasPrefix("/") else { return image }
+            return replaced(image, with: transport + resolve(rest))
+        }
+        return image
     }
 
     private func resolveFileList(_ node: YAMLNode) -> YAMLNode {
