@@ -36,10 +36,3 @@ public struct ComposeError: Error, Sendable, Hashable, CustomStringConvertible {
         path.isEmpty ? "\(location): \(message)" : "\(location): \(path): \(message)"
     }
 }
-
-/// Errors that make a load fail, gathered so the user sees all of them at once (up to a limit).
-public struct ComposeErrors: Error, Sendable, CustomStringConvertible {
-    public var errors: [ComposeError]
-    public init(_ errors: [ComposeError]) { self.errors = errors }
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
-}
