@@ -29,6 +29,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
 
+        .target(name: "EngineAPI", exclude: ["README.md"]),
+        .target(name: "Reconciler", dependencies: [
+            "ComposeSpec", "EngineAPI", "YAML",
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["README.md"]),
+
         // top
         .target(name: "Commands", dependencies: [
             "ComposeSpec", "YAML",
@@ -41,6 +47,8 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ComposeSpecTests", dependencies: ["ComposeSpec", "YAML"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "EngineAPI", "ComposeSpec"],
+                    exclude: ["Golden"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec"], exclude: ["Golden"]),
     ]
 )
