@@ -6,7 +6,7 @@ public protocol ContainerEngine: Sendable {
     func observe(project: String) async throws -> ObservedState
 
     /// Makes `reference` present locally (pulling or importing per `policy`) and returns its image id.
-    func ensureImage(_ reference: String, policy: PullPolicy) async throws -> String
+    func ensureImage(_ reference: String, policy: ImagePullPolicy) async throws -> String
     /// Removes an image by reference; absent is not an error.
     func removeImage(_ reference: String) async throws
 
@@ -17,6 +17,9 @@ public protocol ContainerEngine: Sendable {
 
     /// Creates (does not start) a container; returns its id.
     func createContainer(_ spec: ContainerSpec) async throws -> String
+    /// Renames a container; a recreate creates the replacement under a temporary name first so
+    /// the old one keeps running until the new one exists.
+    func renameContainer(id: String, to name: String) async throws
     func startContainer(id: String) async throws
     /// Sends `signal`, waits up to `gracePeriod` seconds, then kills. Stopping a stopped container
     /// is not an error.
@@ -30,7 +33,7 @@ public protocol ContainerEngine: Sendable {
 }
 
 /// compose's `pull_policy` and `up --pull`.
-public enum PullPolicy: String, Sendable, Hashable, Codable, CaseIterable {
+public enum ImagePullPolicy: String, Sendable, Hashable, Codable, CaseIterable {
     /// Pull only when the image is absent (compose's default).
     case missing
     case always

@@ -2,7 +2,7 @@ import ComposeSpec
 
 /// Why planning or applying failed: a stable code, the service (when there is one), the object
 /// acted on and the cause, phrased so the user knows what to look at.
-public struct ReconcilerError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ReconcilerError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
     public enum Code: String, Sendable, Hashable, Codable {
         case invalidProject   // the project cannot be planned (dependency cycle, unknown service)
         case image            // an image could not be made present
