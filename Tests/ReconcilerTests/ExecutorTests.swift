@@ -1,0 +1,175 @@
+import ComposeSpec
+import EngineAPI
+import Testing
+@testable import Reconciler
+
+/// `PlanExecutor` against `InMemoryEngine`: what it calls, in which order, and what it reports.
+@Suite struct ExecutorTests {
+    static let images = ["busybox": Fixture.busybox, "demo-worker": Fixture.busybox]
+
+    /// `up`: resolve images, plan, apply; returns the plan and the report.
+    @discardableResult
+    static func up(_ project: Project, on engine: InMemoryEngine, options: UpOptions = UpOptions(),
+                   parallelism: Int = 4) async throws -> (Plan, ApplyReport) {
+        let executor = PlanExecutor(engine: engine, parallelism: parallelism)
+        let desired = try await executor.ensureImages(try DesiredState(project: project))
+        let observed = try await engine.observe(project: project.name)
+        let plan = try Planner.plan(desired: desired, observed: observed, options: options)
+        return (plan, await executor.apply(plan, desired: desired, observed: observed))
+    }
+
+    static func replan(_ project: Project, on engine: InMemoryEngine) async throws -> Plan {
+        let desired = try await PlanExecutor(engine: engine).ensureImages(try DesiredState(project: project))
+        return try Planner.plan(desired: desired, observed: try await engine.observe(project: project.name), options: UpOptions())
+    }
+
+    @Test("up, then planning again, gives an empty plan")
+    func idempotence() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        let project = Fixture.webAndDB { $0.scale = 2 }
+        let (plan, report) = try await Self.up(project, on: engine)
+        #expect(report.succeeded, "\(report.failures)")
+        #expect(report.completed == plan.steps)
+        #expect(await engine.containerNames == ["demo-db-1", "demo-web-1", "demo-web-2"])
+        let again = try await Self.replan(project, on: engine)
+        #expect(again.isEmpty, "\(again.summary)")
+        #expect(again.rendered() == "nothing to do\n")
+    }
+
+    @Test("a changed environment recreates only that service and keeps the others' ids")
+    func recreateOne() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        try await Self.up(Fixture.webAndDB(), on: engine)
+        let dbID = await engine.id(of: "demo-db-1")
+        let webID = await engine.id(of: "demo-web-1")
+        let changed = Fixture.webAndDB { $0.environment = ["MODE": "fast"] }
+        let (plan, report) = try await Self.up(changed, on: engine)
+        #expect(plan.summary == ["recreate web-1: environment changed"])
+        #expect(report.succeeded)
+        #expect(await engine.id(of: "demo-db-1") == dbID)
+        #expect(await engine.id(of: "demo-web-1") != webID)
+        #expect(await engine.containerNames == ["demo-db-1", "demo-web-1"])
+        #expect(try await Self.replan(changed, on: engine).isEmpty)
+    }
+
+    @Test("a recreate creates the replacement before it stops the old container")
+    func recreateOrder() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        try await Self.up(Fixture.project([Fixture.service("db")]), on: engine)
+        let oldID = await engine.id(of: "demo-db-1") ?? ""
+        try await Self.up(Fixture.project([Fixture.service("db") { $0.user = "7" }]), on: engine)
+        let calls = await engine.calls.filter { !$0.hasPrefix("observe") && !$0.hasPrefix("image") }
+        #expect(Array(calls.suffix(5)) == [
+            "create \(oldID)_demo-db-1", "stop demo-db-1 SIGTERM 10.0", "remove demo-db-1",
+            "rename \(oldID)_demo-db-1 demo-db-1", "start demo-db-1",
+        ])
+    }
+
+    @Test("images are resolved for every service before any container is touched")
+    func imagesFirst() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        try await Self.up(Fixture.webAndDB(), on: engine)
+        await engine.setImage("busybox", id: Fixture.busyboxNew)
+        let before = await engine.calls.count
+        let (plan, report) = try await Self.up(Fixture.webAndDB(), on: engine)
+        #expect(plan.summary.count == 2)
+        #expect(report.succeeded)
+        let calls = await engine.calls.dropFirst(before)
+        let firstContainerCall = calls.firstIndex { $0.hasPrefix("create") || $0.hasPrefix("stop") } ?? calls.endIndex
+        let lastImageCall = calls.lastIndex { $0.hasPrefix("image") } ?? calls.startIndex
+        #expect(lastImageCall < firstContainerCall)
+    }
+
+    @Test("a missing image fails before anything runs is touched, naming the service and the image")
+    func imageFailure() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        try await Self.up(Fixture.webAndDB(), on: engine)
+        let before = await engine.calls.count
+        let changed = Fixture.webAndDB { $0.image = "nginx"; $0.environment = ["A": "1"] }
+        let executor = PlanExecutor(engine: engine)
+        let desired = try DesiredState(project: changed)
+        let observed = try await engine.observe(project: "demo")
+        let plan = try Planner.plan(desired: desired, observed: observed, options: UpOptions())
+        let report = await executor.apply(plan, desired: desired, observed: observed)
+        #expect(report.failures.map(\.code) == [.image])
+        #expect(report.failures.first?.service == "web")
+        #expect(report.failures.first?.object == "image nginx")
+        #expect(report.completed.isEmpty)
+        #expect(report.skipped == plan.steps)
+        let calls = await engine.calls.dropFirst(before)
+        #expect(!calls.contains { $0.hasPrefix("stop") || $0.hasPrefix("create") || $0.hasPrefix("remove") })
+        #expect(await engine.containers.values.allSatisfy { $0.state == .running })
+    }
+
+    @Test("a failed create names the service, skips its dependents and leaves the rest running")
+    func createFailure() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        await engine.failCreate(of: "demo-db-1")
+        let project = Fixture.project([
+            Fixture.service("db"),
+            Fixture.service("web") { $0.dependsOn = ["db": ServiceDependency()] },
+            Fixture.service("cache"),
+        ])
+        let (_, report) = try await Self.up(project, on: engine)
+        #expect(report.failures.map(\.code) == [.container, .skipped])
+        #expect(report.failures.map(\.service) == ["db", "web"])
+        #expect(report.failures.first?.description == "service db: db-1: create: container demo-db-1: injected failure")
+        #expect(report.skipped.compactMap(\.service) == ["web"])
+        #expect(await engine.containerNames == ["demo-cache-1"])
+        #expect(await engine.containers.values.allSatisfy { $0.state == .running })
+    }
+
+    @Test("independent services run at most `parallelism` at a time, and do overlap")
+    func boundedParallelism() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        await engine.setDelay(.milliseconds(20))
+        let project = Fixture.project((1...6).map { Fixture.service("s\($0)") })
+        let (_, report) = try await Self.up(project, on: engine, parallelism: 2)
+        #expect(report.succeeded)
+        #expect(await engine.maxInFlight == 2)
+    }
+
+    @Test("dependencies are applied before dependents even with parallelism")
+    func dependencyOrderApplied() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        await engine.setDelay(.milliseconds(5))
+        _ = try await Self.up(DependencyOrderTests.chain, on: engine, parallelism: 4)
+        let starts = await engine.calls.filter { $0.hasPrefix("start") }
+        func index(_ name: String) -> Int { starts.firstIndex(of: "start demo-\(name)-1") ?? -1 }
+        #expect(index("cache") < index("app"))
+        #expect(index("app") < index("proxy"))
+        #expect(starts.count == 4)
+    }
+
+    @Test("down removes containers dependents first, then networks and, with -v, volumes")
+    func down() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        let project = DownPlanTests.project
+        try await Self.up(project, on: engine)
+        #expect(await engine.volumes.keys.sorted() == ["demo_data"])
+        let observed = try await engine.observe(project: "demo")
+        var options = DownOptions()
+        options.removeVolumes = true
+        let plan = Planner.down(observed: observed, options: options)
+        let report = await PlanExecutor(engine: engine, parallelism: 4).apply(plan, desired: nil, observed: observed)
+        #expect(report.succeeded, "\(report.failures)")
+        #expect(await engine.containers.isEmpty)
+        #expect(await engine.networks.isEmpty)
+        #expect(await engine.volumes.isEmpty)
+        let removals = await engine.calls.filter { $0.hasPrefix("remove demo-") }
+        #expect(removals.last == "remove demo-db-1")
+        let after = try await engine.observe(project: "demo")
+        #expect(Planner.down(observed: after, options: options).isEmpty)
+    }
+
+    @Test("containers a service shares a namespace with are resolved to the new container id")
+    func namespaceSharing() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        let project = Fixture.project([Fixture.service("vpn"), Fixture.service("app") { $0.networkMode = "service:vpn" }])
+        try await Self.up(project, on: engine)
+        let vpnID = await engine.id(of: "demo-vpn-1") ?? ""
+        let app = await engine.containers.values.first { $0.spec.name == "demo-app-1" }
+        #expect(app?.spec.namespaces.network == .container(vpnID))
+        #expect(app?.spec.networks == [])
+    }
+}
