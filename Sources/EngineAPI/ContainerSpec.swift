@@ -16,7 +16,7 @@ public struct ContainerSpec: Sendable, Hashable, Codable {
     public var entrypoint: [String]?
     /// `command`; nil keeps the image's.
     public var command: [String]?
-    /// `environment` after `env_file` and interpolation, sorted by name; the image's environment
+    /// `environment` after `env_file` and interpolation; the image's environment
     /// comes first and these override it.
     public var environment: [String: String]
     /// `working_dir`; nil keeps the image's.

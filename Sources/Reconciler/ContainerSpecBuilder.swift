@@ -2,7 +2,7 @@ import ComposeSpec
 import EngineAPI
 
 /// One compose service replica → a `ContainerSpec`. Pure: everything that needs I/O (image ids,
-/// env files, ids of the containers `service:x` names) comes in as arguments.
+/// ids of the containers `service:x` names) comes in as arguments.
 public enum ContainerSpecBuilder {
     /// The spec of replica `number` of `service`.
     /// - Parameters:
@@ -51,7 +51,8 @@ public enum ContainerSpecBuilder {
 
         spec.entrypoint = compose.entrypoint
         spec.command = compose.command
-        var environment = service.environmentFromFiles
+        // The loader's normalization has already folded `env_file` into `environment`.
+        var environment: [String: String] = [:]
         for (key, value) in compose.environment ?? [:] {
             // A bare `KEY` takes the value from the environment compose was run in, if any.
             if let value = value ?? project.environment[key] { environment[key] = value } else { environment[key] = nil }

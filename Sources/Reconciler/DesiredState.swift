@@ -16,9 +16,6 @@ public struct DesiredState: Sendable, Hashable {
         /// The image id, once `PlanExecutor.ensureImages` (or the caller) resolved it; nil means
         /// "not known yet", and an image change cannot be detected until it is.
         public var imageID: String?
-        /// Variables read from the service's `env_file`s, in file order, later files winning.
-        /// Reading files is I/O, so the caller fills this; `environment` overrides it.
-        public var environmentFromFiles: [String: String] = [:]
 
         public var name: String { service.name }
     }

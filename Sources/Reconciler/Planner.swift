@@ -68,9 +68,21 @@ public enum Planner {
                 policy = options.alwaysRecreateDeps ? .force : .diverged
             }
             let replicas = options.scale[name] ?? service.service.replicas
-            let existing = (byService[name] ?? []).sorted(by: replicaOrder)
-            let kept = Array(existing.prefix(replicas))
             let stop = StopPolicy.of(service.service, timeout: options.timeout)
+            // A number twice (two `up` racing before Berth had locks, or another tool) or no number
+            // at all: keep the oldest holder of each number and remove the rest.
+            var numbers = Set<Int>()
+            var existing: [ObservedContainer] = []
+            for container in (byService[name] ?? []).sorted(by: replicaOrder) {
+                if let number = container.number, number > 0, numbers.insert(number).inserted {
+                    existing.append(container)
+                    continue
+                }
+                let reason = container.number.map { "duplicate of \(name)-\($0)" } ?? "no container number label"
+                plan.steps.append(PlanStep(.removeContainer(reference(to: container), stop: container.isActive ? stop : nil,
+                                                            removeAnonymousVolumes: false), reason: reason))
+            }
+            let kept = Array(existing.prefix(replicas))
 
             // Scale down first, highest numbers first, so numbers stay dense.
             for container in existing.dropFirst(replicas).reversed() {

@@ -173,3 +173,46 @@ import Testing
         #expect(app?.spec.networks == [])
     }
 }
+
+extension ExecutorTests {
+    static let loadedStack = """
+        services:
+          db:
+            image: busybox
+            command: ["sh", "-c", "sleep 1000"]
+            volumes: [data:/var/lib/db]
+          web:
+            image: busybox
+            environment:
+              MODE: ${MODE:-slow}
+            depends_on: {db: {condition: service_started, restart: true}}
+            ports: ["8080:80"]
+            networks: [front, default]
+          worker:
+            image: busybox
+            network_mode: service:web
+        networks: {front: {}}
+        volumes: {data: {}}
+        """
+
+    @Test("a stack loaded from YAML comes up, is unchanged on reload, and a changed variable recreates web and what shares its namespace")
+    func loadedProject() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        let (first, report) = try await Self.up(try Fixture.load(Self.loadedStack), on: engine)
+        #expect(report.succeeded, "\(report.failures)")
+        #expect(first.summary == [
+            "create network demo_default: used by db, web", "create network demo_front: used by web",
+            "create volume demo_data: used by db",
+            "create db-1: new service", "create web-1: new service", "create worker-1: new service",
+        ])
+        #expect(try await Self.replan(try Fixture.load(Self.loadedStack), on: engine).isEmpty)
+        let changed = try Fixture.load(Self.loadedStack, environment: ["MODE": "fast"])
+        let (second, secondReport) = try await Self.up(changed, on: engine)
+        #expect(second.summary == ["recreate web-1: environment changed",
+                                   "recreate worker-1: network_mode service:web is recreated"])
+        #expect(secondReport.succeeded)
+        let worker = await engine.containers.values.first { $0.spec.name == "demo-worker-1" }
+        #expect(worker?.spec.namespaces.network == .container(await engine.id(of: "demo-web-1") ?? ""))
+        #expect(try await Self.replan(changed, on: engine).isEmpty)
+    }
+}

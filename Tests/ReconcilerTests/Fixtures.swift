@@ -34,6 +34,17 @@ enum Fixture {
         ])
     }
 
+    /// A project loaded from compose YAML as `berth` loads it (normalized, paths resolved against
+    /// /srv/demo), for tests that need what only the loader produces.
+    static func load(_ yaml: String, environment: [String: String] = [:]) throws -> Project {
+        var options = ComposeLoader.Options(environment: environment, workingDirectory: "/srv/demo")
+        options.files = ["-"]
+        options.projectName = "demo"
+        options.projectDirectory = "/srv/demo"
+        options.readStandardInput = { Array(yaml.utf8) }
+        return try ComposeLoader(options: options).load().project
+    }
+
     static func desired(_ project: Project, imageID: String = busybox) throws -> DesiredState {
         try DesiredState(project: project, imageIDs: Dictionary(uniqueKeysWithValues: project.services.keys.map { ($0, imageID) }))
     }

@@ -117,3 +117,18 @@ import Testing
         #expect(error?.object == "service nope")
     }
 }
+
+extension ScaleAndOrphanTests {
+    @Test("a second container with the same number is removed, the older one kept")
+    func duplicateNumbers() throws {
+        var observed = try Fixture.running(Fixture.project([Fixture.service("db")]))
+        var twin = observed.containers[0]
+        twin.id = "id-db-1-twin"
+        twin.created += 10
+        observed.containers.append(twin)
+        let plan = try Planner.plan(desired: try Fixture.desired(Fixture.project([Fixture.service("db")])),
+                                    observed: observed, options: UpOptions())
+        #expect(plan.summary == ["remove db-1: duplicate of db-1"])
+        #expect(plan.steps.first?.container?.id == "id-db-1-twin")
+    }
+}
