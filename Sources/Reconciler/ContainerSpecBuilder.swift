@@ -142,7 +142,11 @@ public enum ContainerSpecBuilder {
             health.retries = check.retries
             spec.healthcheck = health
         }
-        spec.recordedConfig = service.recordedConfig
+        do {
+            spec.recordedConfig = try service.recordedConfig()
+        } catch {
+            throw ReconcilerError(.invalidProject, service: compose.name, object: name, "cannot encode its configuration: \(error)")
+        }
         return spec
     }
 

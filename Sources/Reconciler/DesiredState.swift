@@ -9,8 +9,6 @@ public struct DesiredState: Sendable, Hashable {
         public var service: Service
         /// `com.docker.compose.config-hash` its containers carry.
         public var configHash: String
-        /// Compose key → canonical JSON (`RecordedConfig`).
-        public var recordedConfig: [String: String]
         /// The image it runs, as written, or the name compose gives a built image.
         public var imageReference: String
         /// The image id, once `PlanExecutor.ensureImages` (or the caller) resolved it; nil means
@@ -18,6 +16,11 @@ public struct DesiredState: Sendable, Hashable {
         public var imageID: String?
 
         public var name: String { service.name }
+
+        /// Compose key → canonical JSON (`RecordedConfig`). Computed on demand: an unchanged
+        /// stack needs only the hashes, and encoding every service twice would double the cost
+        /// of `up` on it.
+        public func recordedConfig() throws -> [String: String] { try RecordedConfig.of(service) }
     }
 
     public var project: Project
@@ -36,7 +39,6 @@ public struct DesiredState: Sendable, Hashable {
         for (name, service) in project.services {
             do {
                 services[name] = DesiredService(service: service, configHash: try ConfigHash.hash(of: service),
-                                                recordedConfig: try RecordedConfig.of(service),
                                                 imageReference: project.imageName(of: service),
                                                 imageID: imageIDs[name])
             } catch {

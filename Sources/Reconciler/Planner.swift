@@ -136,8 +136,10 @@ public enum Planner {
         if policy == .force { return "forced" }
         if container.state == .dead { return "container is dead" }
         if container.configHash != service.configHash {
-            guard let recorded = container.recordedConfig else { return "configuration changed" }
-            let keys = RecordedConfig.changedKeys(from: recorded, to: service.recordedConfig)
+            guard let recorded = container.recordedConfig, let current = try? service.recordedConfig() else {
+                return "configuration changed"
+            }
+            let keys = RecordedConfig.changedKeys(from: recorded, to: current)
             return keys.isEmpty ? "configuration changed" : "\(keys.joined(separator: ", ")) changed"
         }
         if let imageID = service.imageID, imageID != container.imageID {
