@@ -18,7 +18,7 @@ public enum ResourceLabels {
     public static let version = "com.docker.compose.version"
     public static let network = "com.docker.compose.network"
     public static let volume = "com.docker.compose.volume"
-    /// Set on the first container of a `run` with `--rm`-less one-off use; kept for compatibility.
+    /// The random suffix compose gives a `run` container's name.
     public static let slug = "com.docker.compose.slug"
 
     /// The compose version Berth claims in `com.docker.compose.version`: the compose release whose

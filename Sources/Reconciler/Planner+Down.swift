@@ -86,7 +86,8 @@ extension Planner {
         var order: [String] = []
         while !remaining.isEmpty {
             let ready = remaining.filter { $0.value.isEmpty }.keys.sorted()
-            let next = ready.isEmpty ? [remaining.keys.sorted()[0]] : ready
+            // `remaining` is not empty here, so a cycle always yields one name to break it with.
+            let next = ready.isEmpty ? Array(remaining.keys.sorted().prefix(1)) : ready
             for name in next {
                 order.append(name)
                 remaining[name] = nil
