@@ -2,8 +2,8 @@ import EngineAPI
 
 /// One action and why it is needed.
 public struct PlanStep: Sendable, Hashable, Codable {
-    /// A container the plan acts on: its service, replica number, engine-wide name and, when it
-    /// exists already, id.
+    /// A container the plan acts on: its service, replica number, engine-wide name (for a create
+    /// or recreate, the name it will have) and, when it exists already, id.
     public struct ContainerRef: Sendable, Hashable, Codable {
         public var service: String
         public var number: Int

@@ -92,10 +92,13 @@ public enum Planner {
             }
             let propagated = propagatedReason(for: name, desired: desired, recreated: recreated)
             for container in kept {
-                let ref = reference(to: container)
+                var ref = reference(to: container)
+                let expectedName = containerName(service.service, number: ref.number, project: desired.projectName)
                 if policy != .never,
-                   let reason = recreateReason(container, service, policy: policy, propagated: propagated) {
+                   let reason = recreateReason(container, service, policy: policy, propagated: propagated)
+                    ?? misnamedReason(container, expected: expectedName) {
                     recreated.insert(name)
+                    ref.name = expectedName
                     plan.steps.append(PlanStep(.recreateContainer(ref, stop: stop, start: !options.noStart,
                                                                   renewAnonymousVolumes: options.renewAnonVolumes),
                                                reason: reason))
@@ -146,6 +149,15 @@ public enum Planner {
             return "image changed (\(abbreviated(container.imageID)) → \(abbreviated(imageID)))"
         }
         return propagated
+    }
+
+    /// A container under another name than its number gives it: the replacement of a recreate
+    /// that was interrupted before the rename (`<old id>_<name>`), or one renamed by hand. Recreating
+    /// it gives it its name back. Checked after the other reasons, and not under `--no-recreate`.
+    static func misnamedReason(_ container: ObservedContainer, expected: String) -> String? {
+        guard container.name != expected else { return nil }
+        return container.name.hasSuffix("_" + expected)
+            ? "left over from an interrupted recreate" : "named \(container.name), expected \(expected)"
     }
 
     /// Why `name` must follow a recreated service: it shares a namespace with it, takes its

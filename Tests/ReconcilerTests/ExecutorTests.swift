@@ -216,3 +216,42 @@ extension ExecutorTests {
         #expect(try await Self.replan(changed, on: engine).isEmpty)
     }
 }
+
+extension ExecutorTests {
+    @Test("a recreate interrupted after the old container was removed is finished by the next up")
+    func interruptedRecreate() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        let project = Fixture.project([Fixture.service("db")])
+        try await Self.up(project, on: engine)
+        let oldID = await engine.id(of: "demo-db-1") ?? ""
+        // What a kill -9 between "remove old" and "rename" leaves: only the replacement, under its
+        // temporary name (after the id of the container it replaced), created but not started.
+        await engine.renameForTest(oldID, to: "0123456789ab_demo-db-1")
+        await engine.setState(of: "0123456789ab_demo-db-1", .created)
+        let (plan, report) = try await Self.up(project, on: engine)
+        #expect(plan.summary == ["recreate db-1: left over from an interrupted recreate"])
+        #expect(report.succeeded)
+        let calls = await engine.calls
+        #expect(await engine.containerNames == ["demo-db-1"], "\(calls)")
+        #expect(try await Self.replan(project, on: engine).isEmpty)
+    }
+
+    @Test("a recreate interrupted before the old container was removed leaves a duplicate that the next up removes")
+    func interruptedRecreateDuplicate() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        let project = Fixture.project([Fixture.service("db")])
+        try await Self.up(project, on: engine)
+        let oldID = await engine.id(of: "demo-db-1") ?? ""
+        // What a kill -9 between "create replacement" and "stop old" leaves.
+        let desired = try Fixture.desired(project)
+        var spec = try ContainerSpecBuilder.spec(for: try #require(desired.services["db"]), number: 1,
+                                                 desired: desired, imageID: Fixture.busybox, containerIDs: [:])
+        spec.name = "\(oldID)_demo-db-1"
+        _ = try await engine.createContainer(spec)
+        let (plan, report) = try await Self.up(project, on: engine)
+        #expect(plan.summary == ["remove db-1: duplicate of db-1"])
+        #expect(report.succeeded)
+        #expect(await engine.containerNames == ["demo-db-1"])
+        #expect(await engine.id(of: "demo-db-1") == oldID)
+    }
+}

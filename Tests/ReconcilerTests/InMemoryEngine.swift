@@ -29,6 +29,8 @@ actor InMemoryEngine: ContainerEngine {
     init(images: [String: String]) { self.images = images }
 
     func failCreate(of name: String) { failingCreates.insert(name) }
+    /// Renames without recording a call: a state left by something other than the executor.
+    func renameForTest(_ id: String, to name: String) { containers[id]?.spec.name = name }
     func setImage(_ reference: String, id: String) { images[reference] = id }
     func setDelay(_ delay: Duration) { self.delay = delay }
     func setState(of name: String, _ state: ObservedContainer.State) {
