@@ -56,7 +56,10 @@ public enum Planner {
             }
         }
 
+        // Services with a recreated replica (for depends_on's `restart: true`), and services whose
+        // first replica, the one `service:x` and `volumes_from` join, is new (for those).
         var recreated = Set<String>()
+        var newFirstReplica = Set<String>()
         for name in desired.graph.startOrder where scope.contains(name) {
             guard let service = desired.services[name] else { continue }
             let policy: RecreatePolicy
@@ -90,7 +93,7 @@ public enum Planner {
                                                             removeAnonymousVolumes: false),
                                            reason: "scale \(existing.count)→\(replicas)"))
             }
-            let propagated = propagatedReason(for: name, desired: desired, recreated: recreated)
+            let propagated = propagatedReason(for: name, desired: desired, recreated: recreated, newFirstReplica: newFirstReplica)
             for container in kept {
                 var ref = reference(to: container)
                 let expectedName = containerName(service.service, number: ref.number, project: desired.projectName)
@@ -98,6 +101,7 @@ public enum Planner {
                    let reason = recreateReason(container, service, policy: policy, propagated: propagated)
                     ?? misnamedReason(container, expected: expectedName) {
                     recreated.insert(name)
+                    if container.id == kept.first?.id { newFirstReplica.insert(name) }
                     ref.name = expectedName
                     plan.steps.append(PlanStep(.recreateContainer(ref, stop: stop, start: !options.noStart,
                                                                   renewAnonymousVolumes: options.renewAnonVolumes),
@@ -109,6 +113,7 @@ public enum Planner {
                 }
             }
             if kept.count < replicas {
+                if kept.isEmpty { newFirstReplica.insert(name) }
                 let used = Set(kept.compactMap(\.number))
                 let free = (1...).lazy.filter { !used.contains($0) }.prefix(replicas - kept.count)
                 let reason = existing.isEmpty ? "new service" : "scale \(existing.count)→\(replicas)"
@@ -160,17 +165,20 @@ public enum Planner {
             ? "left over from an interrupted recreate" : "named \(container.name), expected \(expected)"
     }
 
-    /// Why `name` must follow a recreated service: it shares a namespace with it, takes its
-    /// volumes, or depends on it with `restart: true`.
-    static func propagatedReason(for name: String, desired: DesiredState, recreated: Set<String>) -> String? {
-        for edge in desired.graph.dependencies[name] ?? [] where recreated.contains(edge.name) {
+    /// Why `name` must follow another service: it shares a namespace with that service's first
+    /// replica or takes its volumes, and that replica is new; or it depends on it with
+    /// `restart: true` and a replica of it is recreated.
+    static func propagatedReason(for name: String, desired: DesiredState, recreated: Set<String>,
+                                 newFirstReplica: Set<String>) -> String? {
+        for edge in desired.graph.dependencies[name] ?? [] {
+            let how = recreated.contains(edge.name) ? "is recreated" : "gets a new container"
             switch edge.kind {
             case .networkMode, .ipc, .pid:
-                return "\(edge.kind.rawValue) service:\(edge.name) is recreated"
+                if newFirstReplica.contains(edge.name) { return "\(edge.kind.rawValue) service:\(edge.name) \(how)" }
             case .volumesFrom:
-                return "volumes_from \(edge.name), which is recreated"
+                if newFirstReplica.contains(edge.name) { return "volumes_from \(edge.name), which \(how)" }
             case .dependsOn:
-                if desired.services[name]?.service.dependsOn?[edge.name]?.restart == true {
+                if recreated.contains(edge.name), desired.services[name]?.service.dependsOn?[edge.name]?.restart == true {
                     return "depends on \(edge.name) (restart: true), which is recreated"
                 }
             case .links:

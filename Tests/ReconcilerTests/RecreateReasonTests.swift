@@ -133,3 +133,22 @@ import Testing
                                                                  start: true, renewAnonymousVolumes: true)])
     }
 }
+
+extension RecreateReasonTests {
+    @Test("a service in another's network namespace follows when that service's container is gone and made anew")
+    func namespaceOwnerMissing() throws {
+        let project = Fixture.project([Fixture.service("vpn"), Fixture.service("app") { $0.networkMode = "service:vpn" }])
+        var observed = try Fixture.running(project)
+        observed.containers.removeAll { $0.service == "vpn" }
+        let plan = try Planner.plan(desired: try Fixture.desired(project), observed: observed, options: UpOptions())
+        #expect(plan.summary == ["create vpn-1: new service", "recreate app-1: network_mode service:vpn gets a new container"])
+    }
+
+    @Test("scaling up a dependency with restart: true does not recreate its dependents")
+    func scaleUpDependency() throws {
+        let running = Fixture.webAndDB { $0.dependsOn = ["db": ServiceDependency(restart: true)] }
+        let wanted = Fixture.webAndDB({ $0.dependsOn = ["db": ServiceDependency(restart: true)] }, { $0.scale = 2 })
+        let plan = try Planner.plan(desired: try Fixture.desired(wanted), observed: try Fixture.running(running), options: UpOptions())
+        #expect(plan.summary == ["create db-2: scale 1→2"])
+    }
+}
