@@ -103,7 +103,8 @@ public enum Planner {
                     recreated.insert(name)
                     if container.id == kept.first?.id { newFirstReplica.insert(name) }
                     ref.name = expectedName
-                    plan.steps.append(PlanStep(.recreateContainer(ref, stop: stop, start: !options.noStart,
+                    let oldStop = StopPolicy.of(container, fallback: stop, timeout: options.timeout)
+                    plan.steps.append(PlanStep(.recreateContainer(ref, stop: oldStop, start: !options.noStart,
                                                                   renewAnonymousVolumes: options.renewAnonVolumes),
                                                reason: reason))
                 } else if !options.noStart, container.state == .created || container.state == .exited {
@@ -221,6 +222,19 @@ extension PlanStep.StopPolicy {
     static func of(_ service: Service, timeout: Double?) -> Self {
         Self(signal: service.stopSignal ?? "SIGTERM",
              gracePeriod: timeout ?? service.stopGracePeriod.map { Double($0.nanoseconds) / 1e9 } ?? 10)
+    }
+
+    /// How to stop `container`: the stop settings it was created with, when its configuration was
+    /// recorded (its process was started expecting those), else `fallback`.
+    static func of(_ container: ObservedContainer, fallback: Self, timeout: Double?) -> Self {
+        guard let recorded = container.recordedConfig else { return fallback }
+        func text(_ key: String) -> String? {
+            // Both values are plain JSON strings (`"SIGINT"`, `"3s"`): nothing to unescape.
+            recorded[key].map { String($0.trimmingPrefix("\"").dropLast($0.hasSuffix("\"") ? 1 : 0)) }
+        }
+        let grace = text("stop_grace_period").flatMap { try? ComposeDuration(parsing: $0) }
+        return Self(signal: text("stop_signal") ?? "SIGTERM",
+                    gracePeriod: timeout ?? grace.map { Double($0.nanoseconds) / 1e9 } ?? 10)
     }
 
     /// SIGTERM and 10 s (or `-t`), for containers whose service is unknown.

@@ -152,3 +152,21 @@ extension RecreateReasonTests {
         #expect(plan.summary == ["create db-2: scale 1→2"])
     }
 }
+
+extension RecreateReasonTests {
+    @Test("a recreated container is stopped the way it was created to be stopped, not the new way")
+    func oldStopSettings() throws {
+        let running = Fixture.project([Fixture.service("db") {
+            $0.stopSignal = "SIGINT"
+            $0.stopGracePeriod = ComposeDuration(nanoseconds: 1_500_000_000)
+        }])
+        let wanted = Fixture.project([Fixture.service("db") { $0.stopSignal = "SIGQUIT" }])
+        let plan = try Planner.plan(desired: try Fixture.desired(wanted), observed: try Fixture.running(running), options: UpOptions())
+        guard case .recreateContainer(_, let stop, _, _)? = plan.steps.first?.action else {
+            Issue.record("expected a recreate, got \(plan.summary)")
+            return
+        }
+        #expect(plan.summary == ["recreate db-1: stop_grace_period, stop_signal changed"])
+        #expect(stop == PlanStep.StopPolicy(signal: "SIGINT", gracePeriod: 1.5))
+    }
+}
