@@ -255,3 +255,32 @@ extension ExecutorTests {
         #expect(await engine.id(of: "demo-db-1") == oldID)
     }
 }
+
+extension ExecutorTests {
+    @Test("--no-start creates without starting; a later up starts them")
+    func noStart() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        var options = UpOptions()
+        options.noStart = true
+        let (_, report) = try await Self.up(Fixture.webAndDB(), on: engine, options: options)
+        #expect(report.succeeded)
+        #expect(await engine.containers.values.allSatisfy { $0.state == .created })
+        #expect(await !engine.calls.contains { $0.hasPrefix("start") })
+        let (plan, _) = try await Self.up(Fixture.webAndDB(), on: engine)
+        #expect(plan.summary == ["start db-1: created, not started", "start web-1: created, not started"])
+        #expect(await engine.containers.values.allSatisfy { $0.state == .running })
+    }
+
+    @Test("scaling down through the executor stops and removes the highest replicas")
+    func scaleDown() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        try await Self.up(Fixture.project([Fixture.service("db") { $0.scale = 3 }]), on: engine)
+        let project = Fixture.project([Fixture.service("db") { $0.scale = 1 }])
+        let (_, report) = try await Self.up(project, on: engine)
+        #expect(report.succeeded)
+        #expect(await engine.containerNames == ["demo-db-1"])
+        #expect(await engine.calls.suffix(4) == ["stop demo-db-3 SIGTERM 10.0", "remove demo-db-3",
+                                                  "stop demo-db-2 SIGTERM 10.0", "remove demo-db-2"])
+        #expect(try await Self.replan(project, on: engine).isEmpty)
+    }
+}
