@@ -284,3 +284,25 @@ extension ExecutorTests {
         #expect(try await Self.replan(project, on: engine).isEmpty)
     }
 }
+
+extension ExecutorTests {
+    @Test("an image shared by several services is resolved once")
+    func sharedImageOnce() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        let desired = try await PlanExecutor(engine: engine).ensureImages(try DesiredState(project: DependencyOrderTests.chain))
+        #expect(await engine.calls == ["image busybox"])
+        #expect(desired.services.values.allSatisfy { $0.imageID == Fixture.busybox })
+    }
+
+    @Test("image failures name the first service's image and count the others")
+    func imageFailures() async throws {
+        let engine = InMemoryEngine(images: [:])
+        let project = Fixture.project([Fixture.service("a", image: "alpine"), Fixture.service("b", image: "nginx")])
+        let error = await #expect(throws: ReconcilerError.self) {
+            try await PlanExecutor(engine: engine).ensureImages(try DesiredState(project: project))
+        }
+        #expect(error?.code == .image)
+        #expect(error?.service == "a")
+        #expect(error?.description == "service a: image alpine: image alpine: not found in the test registry (and 1 more: image nginx)")
+    }
+}
