@@ -18,13 +18,25 @@ public struct PlanExecutor: Sendable {
     /// `up --pull`: overrides each service's `pull_policy`.
     public var pullPolicy: ImagePullPolicy?
     public var logger: Logger
+    /// Called as each step starts and ends, from whichever task runs it, so the CLI can print
+    /// compose's progress lines; the library itself never prints.
+    public var progress: (@Sendable (PlanStep, StepEvent) -> Void)?
+
+    /// What happened to a step, for `progress`.
+    public enum StepEvent: Sendable, Hashable {
+        case started
+        case done
+        case failed(ReconcilerError)
+    }
 
     public init(engine: any ContainerEngine, parallelism: Int = 4, pullPolicy: ImagePullPolicy? = nil,
-                logger: Logger = Logger(label: "berth.reconciler")) {
+                logger: Logger = Logger(label: "berth.reconciler"),
+                progress: (@Sendable (PlanStep, StepEvent) -> Void)? = nil) {
         self.engine = engine
         self.parallelism = max(1, parallelism)
         self.pullPolicy = pullPolicy
         self.logger = logger
+        self.progress = progress
     }
 
     /// Makes the images of `services` (all when nil) present and returns `desired` with their ids,
@@ -108,6 +120,7 @@ public struct PlanExecutor: Sendable {
 
         // 2. Networks and volumes.
         for (index, step) in leading.enumerated() {
+            progress?(step, .started)
             do {
                 switch step.action {
                 case .createNetwork(let spec): try await engine.createNetwork(spec)
@@ -115,9 +128,11 @@ public struct PlanExecutor: Sendable {
                 default: break
                 }
                 report.completed.append(step)
+                progress?(step, .done)
             } catch {
-                report.failures.append(ReconcilerError(step.object.hasPrefix("network") ? .network : .volume,
-                                                       object: step.object, "\(error)"))
+                let failure = ReconcilerError(step.object.hasPrefix("network") ? .network : .volume, object: step.object, "\(error)")
+                report.failures.append(failure)
+                progress?(step, .failed(failure))
                 report.skipped += leading.dropFirst(index + 1) + containerSteps + trailing
                 return report
             }
@@ -128,6 +143,7 @@ public struct PlanExecutor: Sendable {
 
         // 4. What goes after the containers.
         for step in trailing {
+            progress?(step, .started)
             do {
                 switch step.action {
                 case .removeNetwork(let name): try await engine.removeNetwork(name: name)
@@ -136,10 +152,13 @@ public struct PlanExecutor: Sendable {
                 default: break
                 }
                 report.completed.append(step)
+                progress?(step, .done)
             } catch {
                 let code: ReconcilerError.Code = step.object.hasPrefix("network") ? .network
                     : step.object.hasPrefix("volume") ? .volume : .image
-                report.failures.append(ReconcilerError(code, object: step.object, "\(error)"))
+                let failure = ReconcilerError(code, object: step.object, "\(error)")
+                report.failures.append(failure)
+                progress?(step, .failed(failure))
             }
         }
         return report
@@ -223,12 +242,15 @@ public struct PlanExecutor: Sendable {
         var result = ServiceResult(service: service)
         var ids = ids
         for (index, step) in steps.enumerated() {
+            progress?(step, .started)
             do {
                 try await perform(step, desired: desired, ids: &ids, firstIDs: firstIDs)
                 result.completed.append(step)
+                progress?(step, .done)
                 logger.info("\(step.verb) \(step.object): \(step.reason)")
             } catch {
                 result.failure = error
+                progress?(step, .failed(error))
                 result.skipped = Array(steps.dropFirst(index + 1))
                 logger.error("\(step.verb) \(step.object) failed: \(error.message)")
                 break

@@ -1,5 +1,6 @@
 import ComposeSpec
 import EngineAPI
+import Synchronization
 import Testing
 @testable import Reconciler
 
@@ -304,5 +305,38 @@ extension ExecutorTests {
         #expect(error?.code == .image)
         #expect(error?.service == "a")
         #expect(error?.description == "service a: image alpine: image alpine: not found in the test registry (and 1 more: image nginx)")
+    }
+}
+
+/// Progress events gathered synchronously from the executor's tasks.
+final class EventLog: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ event: String) { storage.withLock { $0.append(event) } }
+    var events: [String] { storage.withLock { $0 } }
+}
+
+extension ExecutorTests {
+    @Test("progress reports each step's start and end, and failures with their cause")
+    func progress() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        await engine.failCreate(of: "demo-web-1")
+        let log = EventLog()
+        let executor = PlanExecutor(engine: engine, parallelism: 1) { step, event in
+            let text: String
+            switch event {
+            case .started: text = "start \(step.object)"
+            case .done: text = "done \(step.object)"
+            case .failed(let error): text = "failed \(step.object): \(error.message)"
+            }
+            log.append(text)
+        }
+        let desired = try await executor.ensureImages(try DesiredState(project: Fixture.webAndDB()))
+        let observed = try await engine.observe(project: "demo")
+        let plan = try Planner.plan(desired: desired, observed: observed, options: UpOptions())
+        _ = await executor.apply(plan, desired: desired, observed: observed)
+        #expect(log.events == [
+            "start network demo_default", "done network demo_default", "start db-1", "done db-1",
+            "start web-1", "failed web-1: create: container demo-web-1: injected failure",
+        ])
     }
 }
