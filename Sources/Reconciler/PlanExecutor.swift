@@ -130,7 +130,7 @@ public struct PlanExecutor: Sendable {
                 report.completed.append(step)
                 progress?(step, .done)
             } catch {
-                let failure = ReconcilerError(step.object.hasPrefix("network") ? .network : .volume, object: step.object, "\(error)")
+                let failure = ReconcilerError(Self.errorCode(of: step), object: step.object, "\(error)")
                 report.failures.append(failure)
                 progress?(step, .failed(failure))
                 report.skipped += leading.dropFirst(index + 1) + containerSteps + trailing
@@ -154,9 +154,7 @@ public struct PlanExecutor: Sendable {
                 report.completed.append(step)
                 progress?(step, .done)
             } catch {
-                let code: ReconcilerError.Code = step.object.hasPrefix("network") ? .network
-                    : step.object.hasPrefix("volume") ? .volume : .image
-                let failure = ReconcilerError(code, object: step.object, "\(error)")
+                let failure = ReconcilerError(Self.errorCode(of: step), object: step.object, "\(error)")
                 report.failures.append(failure)
                 progress?(step, .failed(failure))
             }
@@ -315,6 +313,16 @@ public struct PlanExecutor: Sendable {
             ids[ref.number] = nil
         case .createNetwork, .createVolume, .removeNetwork, .removeVolume, .removeImage:
             return
+        }
+    }
+
+    /// The error code of a failed step, by what it acts on.
+    static func errorCode(of step: PlanStep) -> ReconcilerError.Code {
+        switch step.action {
+        case .createNetwork, .removeNetwork: .network
+        case .createVolume, .removeVolume: .volume
+        case .removeImage: .image
+        case .createContainer, .recreateContainer, .startContainer, .removeContainer: .container
         }
     }
 

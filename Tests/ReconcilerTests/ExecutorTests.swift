@@ -340,3 +340,17 @@ extension ExecutorTests {
         ])
     }
 }
+
+extension ExecutorTests {
+    @Test("a network that cannot be created stops the apply before any container, naming the network")
+    func networkFailure() async throws {
+        let engine = InMemoryEngine(images: Self.images)
+        await engine.failCreate(of: "demo_default")
+        let (plan, report) = try await Self.up(Fixture.webAndDB(), on: engine)
+        #expect(report.failures.map(\.code) == [.network])
+        #expect(report.failures.first?.object == "network demo_default")
+        #expect(report.completed.isEmpty)
+        #expect(report.skipped == Array(plan.steps.dropFirst()))
+        #expect(await engine.containers.isEmpty)
+    }
+}

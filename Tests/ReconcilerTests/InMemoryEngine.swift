@@ -17,7 +17,7 @@ actor InMemoryEngine: ContainerEngine {
     var images: [String: String]
     /// Calls in the order they were made: `create demo-web-1`, `start demo-web-1`, …
     private(set) var calls: [String] = []
-    /// Container names whose `createContainer` fails; reference whose `ensureImage` fails.
+    /// Container and network names whose creation fails.
     var failingCreates: Set<String> = []
     /// Delay of every container operation, to make parallelism observable.
     var delay: Duration = .zero
@@ -69,6 +69,9 @@ actor InMemoryEngine: ContainerEngine {
 
     func createNetwork(_ spec: NetworkSpec) async throws {
         calls.append("create network \(spec.name)")
+        if failingCreates.contains(spec.name) {
+            throw EngineError(.failed, object: "network \(spec.name)", "injected failure")
+        }
         networks[spec.name] = spec
     }
 
