@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "EngineAPI", exclude: ["README.md"]),
         .target(name: "Reconciler", dependencies: [
             "ComposeSpec", "EngineAPI", "YAML",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
 

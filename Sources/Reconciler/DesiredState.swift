@@ -1,5 +1,7 @@
 import ComposeSpec
+import Crypto
 import EngineAPI
+import YAML
 
 /// What the compose files ask for, in the form the planner compares with an `ObservedState`.
 /// Not `Codable`: `Service` decodes only from compose YAML (it needs source marks).
@@ -92,6 +94,7 @@ public struct DesiredState: Sendable, Hashable {
         var labels = definition?.labels ?? [:]
         labels.merge(projectLabels) { _, new in new }
         labels[ResourceLabels.network] = key
+        if let hash = Self.hash(of: definition ?? NetworkDefinition()) { labels[ResourceLabels.configHash] = hash }
         var spec = NetworkSpec(name: networkName(key), labels: labels)
         spec.driver = definition?.driver
         spec.driverOptions = definition?.driverOpts ?? [:]
@@ -101,6 +104,18 @@ public struct DesiredState: Sendable, Hashable {
             pool.subnet.map { NetworkSpec.Subnet(subnet: $0, gateway: pool.gateway) }
         }
         return spec
+    }
+
+    /// SHA-256 of a network's canonical JSON, as its `com.docker.compose.config-hash` label, so a
+    /// later plan sees that the file now says something else of it. Nil if it cannot be encoded
+    /// (it always can: the definition came from the same encoder's model).
+    static func hash(of network: NetworkDefinition) -> String? {
+        guard let node = try? YAMLNodeEncoder().encode(network) else { return nil }
+        let json = JSONEmitter.emit(node, pretty: false)
+        return SHA256.hash(data: Array(json.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
     }
 
     public func volumeSpec(_ key: String) -> VolumeSpec {

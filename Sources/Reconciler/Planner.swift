@@ -23,12 +23,19 @@ public enum Planner {
         var plan = Plan(project: desired.projectName)
 
         // Networks and volumes the services in scope use.
-        let observedNetworks = Set(observed.networks.map(\.name))
+        let observedNetworks = Dictionary(observed.networks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let networkKeys = Set(scope.compactMap { all[$0] }.flatMap { desired.networkKeys(of: $0) })
         for key in networkKeys.sorted() where desired.project.networks[key]?.external != true {
             let spec = desired.networkSpec(key)
-            if !observedNetworks.contains(spec.name) {
+            guard let existing = observedNetworks[spec.name] else {
                 plan.steps.append(PlanStep(.createNetwork(spec), reason: "used by \(users(of: key, in: scope, desired.networkKeys, all))"))
+                continue
+            }
+            // Replacing a network means detaching every container on it: left to `down` and `up`,
+            // which the user chooses, rather than done behind their back.
+            if let hash = existing.labels[ResourceLabels.configHash], hash != spec.labels[ResourceLabels.configHash] {
+                plan.warnings.append(PlanWarning(object: "network \(spec.name)",
+                                                 message: "its definition changed; `down` then `up` applies it"))
             }
         }
         let observedVolumes = Set(observed.volumes.map(\.name))

@@ -132,3 +132,22 @@ extension ScaleAndOrphanTests {
         #expect(plan.steps.first?.container?.id == "id-db-1-twin")
     }
 }
+
+extension ScaleAndOrphanTests {
+    @Test("a network whose definition changed is a warning, not a silent no-op")
+    func networkDrift() throws {
+        let running = Fixture.webAndDB { $0.networks = ["back": nil] }
+        var wantedProject = running
+        var back = NetworkDefinition()
+        back.internalOnly = true
+        wantedProject.networks["back"] = back
+        var runningProject = running
+        runningProject.networks["back"] = NetworkDefinition()
+        let observed = try Fixture.running(runningProject)
+        let same = try Planner.plan(desired: try Fixture.desired(runningProject), observed: observed, options: UpOptions())
+        #expect(same.isEmpty && same.warnings.isEmpty)
+        let plan = try Planner.plan(desired: try Fixture.desired(wantedProject), observed: observed, options: UpOptions())
+        #expect(plan.isEmpty)
+        #expect(plan.warnings == [PlanWarning(object: "network demo_back", message: "its definition changed; `down` then `up` applies it")])
+    }
+}
