@@ -40,6 +40,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
 
+        .target(name: "EngineAPI", exclude: ["README.md"]),
+        .target(name: "Reconciler", dependencies: [
+            "ComposeSpec", "EngineAPI", "YAML",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["README.md"]),
+
         // mechanism
         .target(name: "Runtime", dependencies: ["OCISpec", "SystemSupport", "CSeccomp"], exclude: ["README.md"]),
         .target(name: "Images", dependencies: [
@@ -68,6 +75,8 @@ let package = Package(
         // Fixtures (the probe's C source) are compiled by the tests with `cc -static`, not by SwiftPM.
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCISpec", "SystemSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "EngineAPI", "ComposeSpec"],
+                    exclude: ["Golden"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec"],
                     exclude: ["Golden"]),
     ]

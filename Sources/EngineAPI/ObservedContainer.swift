@@ -1,0 +1,50 @@
+/// A container an engine reports, with what its compose labels say about it.
+public struct ObservedContainer: Sendable, Hashable, Codable {
+    /// Run state, named as docker names them.
+    public enum State: String, Sendable, Hashable, Codable, CaseIterable {
+        case created, running, paused, restarting, exited, dead
+    }
+
+    public var id: String
+    public var name: String
+    public var labels: [String: String]
+    /// The image id (digest) the container runs.
+    public var imageID: String
+    /// The image reference it was created from (`ContainerSpec.image`), when the engine knows it.
+    public var imageReference: String?
+    public var state: State
+    /// Exit code of the last run, for `exited` and `dead` containers.
+    public var exitCode: Int32?
+    /// Creation time, seconds since the Unix epoch.
+    public var created: Double
+    /// The service's configuration as it was when the container was created: compose key →
+    /// canonical JSON of its value (see `ContainerSpec.recordedConfig`). Nil when the engine did not
+    /// record it; the planner then says "configuration changed" instead of naming keys.
+    public var recordedConfig: [String: String]?
+
+    public init(id: String, name: String, labels: [String: String], imageID: String, imageReference: String? = nil,
+                state: State, exitCode: Int32? = nil, created: Double = 0, recordedConfig: [String: String]? = nil) {
+        self.id = id
+        self.name = name
+        self.labels = labels
+        self.imageID = imageID
+        self.imageReference = imageReference
+        self.state = state
+        self.exitCode = exitCode
+        self.created = created
+        self.recordedConfig = recordedConfig
+    }
+
+    public var project: String? { labels[ResourceLabels.project] }
+    public var service: String? { labels[ResourceLabels.service] }
+    /// The replica number; nil when the label is missing or not a number.
+    public var number: Int? { labels[ResourceLabels.containerNumber].flatMap { Int($0) } }
+    public var configHash: String? { labels[ResourceLabels.configHash] }
+    /// True for containers made by `run`: `up` and `down` planning leave them alone.
+    public var isOneoff: Bool { labels[ResourceLabels.oneoff] == ResourceLabels.boolean(true) }
+    public var dependencies: [ResourceLabels.Dependency] {
+        labels[ResourceLabels.dependsOn].map(ResourceLabels.dependencies(from:)) ?? []
+    }
+    /// Running, paused or restarting: a process exists.
+    public var isActive: Bool { state == .running || state == .paused || state == .restarting }
+}
