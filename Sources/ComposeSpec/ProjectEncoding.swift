@@ -79,6 +79,16 @@ public enum ProjectEncoding {
 /// scale, dependencies, profiles). Same file, same hash; any effective change, another hash.
 public enum ConfigHash {
     public static func hash(of service: Service) throws -> String {
+        let json = JSONEmitter.emit(try ProjectEncoding.node(of: hashedPart(of: service)), pretty: false)
+        return SHA256.hash(data: Array(json.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// The service without what the hash leaves out; anything that records configurations to
+    /// compare them (the planner's changed-key names) must leave out the same.
+    public static func hashedPart(of service: Service) -> Service {
         var service = service
         service.build = nil
         service.pullPolicy = nil
@@ -86,10 +96,6 @@ public enum ConfigHash {
         service.deploy?.replicas = nil
         service.dependsOn = nil
         service.profiles = nil
-        let json = JSONEmitter.emit(try ProjectEncoding.node(of: service), pretty: false)
-        return SHA256.hash(data: Array(json.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return service
     }
 }

@@ -6,15 +6,8 @@ import YAML
 /// exactly what `ConfigHash` leaves out, so keys differ only when the hash does.
 public enum RecordedConfig {
     public static func of(_ service: Service) throws -> [String: String] {
-        var service = service
-        service.build = nil
-        service.pullPolicy = nil
-        service.scale = nil
-        service.deploy?.replicas = nil
-        service.dependsOn = nil
-        service.profiles = nil
         var result: [String: String] = [:]
-        for pair in try ProjectEncoding.node(of: service).mappingPairs ?? [] {
+        for pair in try ProjectEncoding.node(of: ConfigHash.hashedPart(of: service)).mappingPairs ?? [] {
             guard let key = pair.key.scalarText else { continue }
             result[key] = JSONEmitter.emit(pair.value, pretty: false)
         }
