@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C
@@ -54,6 +55,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
+        .target(name: "StateStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+                exclude: ["README.md"]),
 
         // top
         .target(name: "Commands", dependencies: [
@@ -77,6 +80,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "EngineAPI", "ComposeSpec"],
                     exclude: ["Golden"]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec"],
                     exclude: ["Golden"]),
     ]

@@ -1,0 +1,172 @@
+import Foundation
+import GRDB
+
+/// The durable record of what Berth created: containers (with their config hashes and exit
+/// codes), networks and volumes, in SQLite through GRDB, in WAL mode so readers (`ps`, `ls`)
+/// never wait for a writer. Every change is one transaction, so a `berth` killed at any moment
+/// leaves the last committed state, which the next command reconciles with what runs.
+public final class StateStore: Sendable {
+    /// The database file.
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens (creating and migrating) the store at `path`; its directory is created if missing.
+    public init(path: String) throws(StateError) {
+        self.path = path
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            var configuration = Configuration()
+            // A second berth process may hold the write lock for a moment (two projects at once).
+            configuration.busyMode = .timeout(5)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StateError(.open, path, "cannot open the state database: \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: ContainerRecord.databaseTableName) { table in
+                table.primaryKey("id", .text)
+                table.column("name", .text).notNull().unique()
+                table.column("project", .text).notNull().indexed()
+                table.column("service", .text).notNull()
+                table.column("number", .integer).notNull()
+                table.column("oneoff", .boolean).notNull()
+                table.column("image", .text).notNull()
+                table.column("imageID", .text).notNull()
+                table.column("configHash", .text).notNull()
+                table.column("labels", .jsonText).notNull()
+                table.column("recordedConfig", .jsonText).notNull()
+                table.column("state", .text).notNull()
+                table.column("pid", .integer)
+                table.column("exitCode", .integer)
+                table.column("restartCount", .integer).notNull()
+                table.column("createdAt", .datetime).notNull()
+                table.column("startedAt", .datetime)
+                table.column("finishedAt", .datetime)
+            }
+            try db.create(table: NetworkRecord.databaseTableName) { table in
+                table.primaryKey("name", .text)
+                table.column("project", .text).notNull().indexed()
+                table.column("driver", .text).notNull()
+                table.column("subnet", .text)
+                table.column("gateway", .text)
+                table.column("isInternal", .boolean).notNull()
+                table.column("isExternal", .boolean).notNull()
+                table.column("labels", .jsonText).notNull()
+                table.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: VolumeRecord.databaseTableName) { table in
+                table.primaryKey("name", .text)
+                table.column("project", .text).notNull().indexed()
+                table.column("driver", .text).notNull()
+                table.column("mountpoint", .text).notNull()
+                table.column("isExternal", .boolean).notNull()
+                table.column("labels", .jsonText).notNull()
+                table.column("createdAt", .datetime).notNull()
+            }
+        }
+        return migrator
+    }
+
+    /// Whether the database runs in write-ahead-log mode (it always should).
+    public func journalMode() throws(StateError) -> String {
+        try read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    // MARK: containers
+
+    public func containers(project: String) throws(StateError) -> [ContainerRecord] {
+        try read { db in
+            try ContainerRecord.filter(Column("project") == project).order(Column("service"), Column("number")).fetchAll(db)
+        }
+    }
+
+    public func container(id: String) throws(StateError) -> ContainerRecord? {
+        try read { db in try ContainerRecord.fetchOne(db, key: id) }
+    }
+
+    /// Inserts or replaces a container's record.
+    public func save(_ container: ContainerRecord) throws(StateError) {
+        try write { db in try container.save(db) }
+    }
+
+    public func removeContainer(id: String) throws(StateError) {
+        try write { db in _ = try ContainerRecord.deleteOne(db, key: id) }
+    }
+
+    /// Records an exit: the code, the time, and the state `exited`.
+    public func recordExit(id: String, code: Int, at time: Date = Date()) throws(StateError) {
+        try write { db in
+            guard var container = try ContainerRecord.fetchOne(db, key: id) else { return }
+            container.state = .exited
+            container.exitCode = code
+            container.pid = nil
+            container.finishedAt = time
+            try container.update(db)
+        }
+    }
+
+    // MARK: networks and volumes
+
+    public func networks(project: String) throws(StateError) -> [NetworkRecord] {
+        try read { db in try NetworkRecord.filter(Column("project") == project).order(Column("name")).fetchAll(db) }
+    }
+
+    public func save(_ network: NetworkRecord) throws(StateError) {
+        try write { db in try network.save(db) }
+    }
+
+    public func removeNetwork(name: String) throws(StateError) {
+        try write { db in _ = try NetworkRecord.deleteOne(db, key: name) }
+    }
+
+    public func volumes(project: String) throws(StateError) -> [VolumeRecord] {
+        try read { db in try VolumeRecord.filter(Column("project") == project).order(Column("name")).fetchAll(db) }
+    }
+
+    public func save(_ volume: VolumeRecord) throws(StateError) {
+        try write { db in try volume.save(db) }
+    }
+
+    public func removeVolume(name: String) throws(StateError) {
+        try write { db in _ = try VolumeRecord.deleteOne(db, key: name) }
+    }
+
+    // MARK: projects
+
+    /// Every project with containers, with a count of its containers per state (`berth ls`).
+    public func projects() throws(StateError) -> [ProjectSummary] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT project, state, COUNT(*) AS count FROM container GROUP BY project, state ORDER BY project
+                """)
+            var summaries: [String: ProjectSummary] = [:]
+            for row in rows {
+                let name: String = row["project"]
+                let state = ContainerRecord.State(rawValue: row["state"]) ?? .dead
+                summaries[name, default: ProjectSummary(name: name, states: [:])].states[state] = row["count"]
+            }
+            for name in summaries.keys {
+                let labels = try ContainerRecord.filter(Column("project") == name).fetchOne(db)?.labels ?? [:]
+                summaries[name]?.workingDirectory = labels["com.docker.compose.project.working_dir"]
+                summaries[name]?.configFiles = labels["com.docker.compose.project.config_files"]
+            }
+            return summaries.keys.sorted().compactMap { summaries[$0] }
+        }
+    }
+
+    // MARK: access
+
+    private func read<T>(_ body: (Database) throws -> T) throws(StateError) -> T {
+        do { return try pool.read(body) } catch { throw StateError(.query, path, "\(error)") }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws(StateError) -> T {
+        do { return try pool.write(body) } catch { throw StateError(.query, path, "\(error)") }
+    }
+}
