@@ -27,6 +27,8 @@ import Testing
         #expect(project.serviceNames == ["a", "b"])
         let custom = try fixture.load(environment: ["COMPOSE_FILE": "a.yaml;b.yaml", "COMPOSE_PATH_SEPARATOR": ";"]).project
         #expect(custom.serviceNames == ["a", "b"])
+        // An empty list is no list: discovery applies (and finds nothing here), no crash.
+        #expect(fixture.error(environment: ["COMPOSE_FILE": ":"])?.code == .notFound)
     }
 
     @Test("project name: -p, then COMPOSE_PROJECT_NAME, then name:, then the directory")

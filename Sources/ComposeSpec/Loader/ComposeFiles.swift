@@ -21,7 +21,8 @@ enum ComposeFiles {
                 return path
             }
         }
-        if let list = options.environment["COMPOSE_FILE"], !list.isEmpty {
+        // An empty list (`COMPOSE_FILE=` or `:`) counts as unset, as in compose.
+        if let list = options.environment["COMPOSE_FILE"], !split(list, environment: options.environment).isEmpty {
             let base = options.projectDirectory.map { FilePath.join(cwd, $0) } ?? cwd
             return try split(list, environment: options.environment).map { file throws(ComposeError) in
                 let path = FilePath.join(base, file)

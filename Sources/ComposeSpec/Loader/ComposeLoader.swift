@@ -72,15 +72,19 @@ struct LoadState {
     mutating func load() throws(ComposeError) -> ComposeLoader.Loaded {
         let cwd = options.workingDirectory
         var files = try ComposeFiles.resolve(options: options)
+        guard let firstFile = files.first else {
+            throw ComposeError(.notFound, at: .synthetic(cwd), path: "", "no configuration file provided")
+        }
         let projectDirectory = options.projectDirectory.map { FilePath.join(cwd, $0) }
-            ?? (files.first == "-" ? cwd : FilePath.directory(of: files[0]))
+            ?? (firstFile == "-" ? cwd : FilePath.directory(of: firstFile))
         let environment = try ProjectEnvironment.load(
             shell: options.environment, envFiles: options.envFiles.map { FilePath.join(cwd, $0) },
             projectDirectory: projectDirectory)
         // COMPOSE_FILE may come from the project's .env when no -f was given.
         if options.files.isEmpty, options.environment["COMPOSE_FILE"] == nil,
            let fromDotEnv = environment["COMPOSE_FILE"] {
-            files = ComposeFiles.split(fromDotEnv, environment: environment).map { FilePath.join(projectDirectory, $0) }
+            let listed = ComposeFiles.split(fromDotEnv, environment: environment).map { FilePath.join(projectDirectory, $0) }
+            if !listed.isEmpty { files = listed }
         }
 
         // The name comes first: compose offers it to interpolation as COMPOSE_PROJECT_NAME.
