@@ -65,7 +65,7 @@ import YAML
              """,
              key: "develop",
              printed: #"{"watch":[{"path":"./src","action":"sync+exec","target":"/app","exec":{"command":["echo","synced"]},"include":["*.js","*.ts"],"ignore":["node_modules/"],"initial_sync":true},{"path":"package.json","action":"rebuild"}]}"#),
-        Form(name: "gpus: all", yaml: "    gpus: all\n", key: "gpus", printed: #""all""#),
+        Form(name: "gpus: all is one request for all GPUs", yaml: "    gpus: ALL\n", key: "gpus", printed: #"[{"count":"all"}]"#),
         Form(name: "gpus as device requests",
              yaml: "    gpus:\n      - driver: nvidia\n        count: 2\n      - driver: 3dfx\n        device_ids: [voodoo2]\n        capabilities: [directX]\n",
              key: "gpus",
@@ -78,8 +78,10 @@ import YAML
              yaml: "    pre_stop:\n      - command: [\"/bin/sh\", \"-c\", \"stop\"]\n        environment: {FOO: BAR}\n",
              key: "pre_stop",
              printed: #"[{"command":["/bin/sh","-c","stop"],"environment":{"FOO":"BAR"}}]"#),
-        Form(name: "pre_start hook", yaml: "    pre_start:\n      - command: ./migrate\n",
-             key: "pre_start", printed: #"[{"command":["./migrate"]}]"#),
+        Form(name: "pre_start hooks: command only, own image, image only",
+             yaml: "    pre_start:\n      - command: ./migrate\n      - image: busybox\n        command: sh -c 'chown 1000 /data'\n        privileged: true\n        per_replica: true\n      - image: migrator:latest\n",
+             key: "pre_start",
+             printed: #"[{"command":["./migrate"]},{"command":["sh","-c","chown 1000 /data"],"image":"busybox","privileged":true,"per_replica":true},{"image":"migrator:latest"}]"#),
         Form(name: "models in list form", yaml: "    models: [llm]\n", key: "models", printed: #"{"llm":null}"#),
         Form(name: "models in map form",
              yaml: "    models:\n      llm:\n        endpoint_var: URL\n        model_var: NAME\n",
@@ -132,7 +134,7 @@ import YAML
     @Test("the models hold the values as typed Swift")
     func typedValues() throws {
         let gpus = try Self.service("    gpus: all\n")
-        #expect(gpus.gpus == .all)
+        #expect(gpus.gpus == [DeviceRequest(count: .all)])
 
         let realtime = try Self.service("    cpu_rt_period: 1s\n    cpu_rt_runtime: \"950000\"\n")
         #expect(realtime.cpuRTPeriod == RealtimeMicroseconds(microseconds: 1_000_000))
@@ -199,6 +201,8 @@ import YAML
                   prefix: "compose.yaml:5:9: services.a.post_start[0]", mentions: "command"),
         Rejection(name: "hook with an unknown key", yaml: "    pre_stop:\n      - command: x\n        image: busybox\n",
                   prefix: "compose.yaml:6:9: services.a.pre_stop[0]", mentions: "unknown key \"image\""),
+        Rejection(name: "pre_start hook with an unknown key", yaml: "    pre_start:\n      - image: busybox\n        per_replicas: true\n",
+                  prefix: "compose.yaml:6:9: services.a.pre_start[0]", mentions: "did you mean \"per_replica\""),
         Rejection(name: "hooks not a list", yaml: "    post_start:\n      command: x\n",
                   prefix: "compose.yaml:5:7: services.a.post_start", mentions: "must be a list"),
         Rejection(name: "models as a string", yaml: "    models: llm\n",

@@ -3,14 +3,15 @@ import YAML
 /// A request for devices of a driver (`gpus` entries, `deploy.resources.reservations.devices`).
 /// Keys print in compose-go's order.
 public struct DeviceRequest: Sendable, Hashable, Codable {
-    /// How many devices: all of them, or a number.
+    /// How many devices: all of them, or a number. Prints as `all` or the number (compose-go
+    /// prints all as -1, which it also reads; `all` says what it means).
     public enum Count: Sendable, Hashable, Codable {
         case all
         case exactly(Int)
 
         /// `all`, or a number; compose-go also reads `-1` as all.
         init(decoding node: NodeDecoder) throws {
-            if case .string(let text) = node.node.resolved, text == "all" {
+            if case .string(let text) = node.node.resolved, text.lowercased() == "all" {
                 self = .all
                 return
             }
@@ -38,6 +39,7 @@ public struct DeviceRequest: Sendable, Hashable, Codable {
 
     public var capabilities: [String]?
     public var driver: String?
+    /// Nil together with no `device_ids` means all devices (compose's default).
     public var count: Count?
     public var deviceIDs: [String]?
     public var options: [String: String]?
@@ -70,31 +72,17 @@ public struct DeviceRequest: Sendable, Hashable, Codable {
     }
 }
 
-/// `gpus`: all of the host's GPUs, or a list of device requests.
-public enum GPUs: Sendable, Hashable, Codable {
-    case all
-    case devices([DeviceRequest])
-
-    public init(from decoder: any Decoder) throws {
-        let node = try NodeDecoder.of(decoder)
-        if node.node.sequenceItems != nil {
-            self = .devices(try node.decode([DeviceRequest].self))
-            return
+extension NodeDecoder {
+    /// `gpus`: `all` (one request for every GPU, compose-go's canonical form of it) or a list of
+    /// device requests.
+    func gpus() throws -> [DeviceRequest] {
+        if node.sequenceItems != nil { return try decode([DeviceRequest].self) }
+        guard node.mappingPairs == nil, let text = try? string() else {
+            throw typeMismatch("\"all\" or a list of device requests")
         }
-        guard node.node.mappingPairs == nil, let text = try? node.string() else {
-            throw node.typeMismatch("\"all\" or a list of device requests")
+        guard text.lowercased() == "all" else {
+            throw fail("invalid gpus \"\(text)\" (expected \"all\" or a list of device requests)")
         }
-        guard text == "all" else {
-            throw node.fail("invalid gpus \"\(text)\" (expected \"all\" or a list of device requests)")
-        }
-        self = .all
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .all: try container.encode("all")
-        case .devices(let requests): try container.encode(requests)
-        }
+        return [DeviceRequest(count: .all)]
     }
 }

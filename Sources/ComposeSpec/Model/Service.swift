@@ -41,7 +41,8 @@ public struct Service: Sendable, Hashable, Codable {
     public var expose: [String]?
     public var externalLinks: [String]?
     public var extraHosts: [String]?
-    public var gpus: GPUs?
+    /// GPU requests; `gpus: all` is one request for all GPUs, as compose-go canonicalizes it.
+    public var gpus: [DeviceRequest]?
     public var groupAdd: [String]?
     public var healthcheck: HealthCheck?
     public var hostname: String?
@@ -70,7 +71,7 @@ public struct Service: Sendable, Hashable, Codable {
     public var platform: String?
     public var ports: [ServicePort]?
     public var postStart: [ServiceHook]?
-    public var preStart: [ServiceHook]?
+    public var preStart: [PreStartHook]?
     public var preStop: [ServiceHook]?
     public var privileged: Bool?
     public var profiles: [String]?
@@ -251,7 +252,7 @@ public struct Service: Sendable, Hashable, Codable {
         case .expose: expose = try value.decode([String].self)
         case .externalLinks: externalLinks = try value.decode([String].self)
         case .extraHosts: extraHosts = try value.extraHosts()
-        case .gpus: gpus = try value.decode(GPUs.self)
+        case .gpus: gpus = try value.gpus()
         case .groupAdd: groupAdd = try value.decode([String].self)
         case .healthcheck: healthcheck = try value.decode(HealthCheck.self)
         case .hostname: hostname = try value.string()
@@ -278,7 +279,7 @@ public struct Service: Sendable, Hashable, Codable {
         case .platform: platform = try value.string()
         case .ports: ports = try value.ports()
         case .postStart: postStart = try value.decode([ServiceHook].self)
-        case .preStart: preStart = try value.decode([ServiceHook].self)
+        case .preStart: preStart = try value.decode([PreStartHook].self)
         case .preStop: preStop = try value.decode([ServiceHook].self)
         case .privileged: privileged = try value.bool()
         case .profiles: profiles = try value.decode([String].self)
