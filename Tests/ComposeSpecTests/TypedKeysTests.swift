@@ -184,8 +184,6 @@ import YAML
                   prefix: "compose.yaml:6:11: services.a.develop.watch[0]", mentions: "path"),
         Rejection(name: "sync without a target", yaml: "    develop:\n      watch:\n        - path: .\n          action: sync\n",
                   prefix: "compose.yaml:6:11: services.a.develop.watch[0]", mentions: "target"),
-        Rejection(name: "sync+exec without exec", yaml: "    develop:\n      watch:\n        - {path: ., action: sync+exec, target: /a}\n",
-                  prefix: "compose.yaml:6:11: services.a.develop.watch[0]", mentions: "exec"),
         Rejection(name: "gpus other than all", yaml: "    gpus: some\n",
                   prefix: "compose.yaml:4:11: services.a.gpus", mentions: "\"all\""),
         Rejection(name: "gpus as a mapping", yaml: "    gpus: {driver: nvidia}\n",

@@ -53,10 +53,7 @@ public struct DevelopConfig: Sendable, Hashable, Codable {
             include = try node.optionalChild("include")?.stringOrList()
             ignore = try node.optionalChild("ignore")?.stringOrList()
             initialSync = try container.decodeIfPresent(Bool.self, forKey: .initialSync)
-            // The checks compose-go makes when it loads the file, not when watch starts.
-            if action == .syncExec && exec == nil {
-                throw node.fail(.missingKey, "action sync+exec needs an exec command")
-            }
+            // compose-go's load-time check (watch itself would fail later, far from the file).
             if [.sync, .syncRestart, .syncExec].contains(action) && target == nil {
                 throw node.fail(.missingKey, "action \(action.rawValue) needs a target to sync to")
             }
