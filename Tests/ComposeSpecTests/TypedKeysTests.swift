@@ -220,6 +220,8 @@ import YAML
                   prefix: "compose.yaml:7:13: services.a.deploy.placement.preferences[0]", mentions: "did you mean \"spread\""),
         Rejection(name: "max_replicas_per_node that is no number", yaml: "    deploy:\n      placement:\n        max_replicas_per_node: many\n",
                   prefix: "compose.yaml:6:32: services.a.deploy.placement.max_replicas_per_node", mentions: "integer"),
+        Rejection(name: "negative max_replicas_per_node", yaml: "    deploy:\n      placement:\n        max_replicas_per_node: -1\n",
+                  prefix: "compose.yaml:6:32: services.a.deploy.placement.max_replicas_per_node", mentions: "negative"),
         Rejection(name: "generic resource value that is no number",
                   yaml: "    deploy:\n      resources:\n        reservations:\n          generic_resources:\n            - discrete_resource_spec: {kind: gpu, value: two}\n",
                   prefix: "compose.yaml:8:58: services.a.deploy.resources.reservations.generic_resources[0].discrete_resource_spec.value", mentions: "integer"),

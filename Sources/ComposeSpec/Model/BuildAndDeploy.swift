@@ -303,9 +303,10 @@ extension DeployConfig {
             let node = try NodeDecoder.of(decoder)
             constraints = try container.decodeIfPresent([String].self, forKey: .constraints)
             preferences = try container.decodeIfPresent([Preference].self, forKey: .preferences)
-            maxReplicasPerNode = try container.decodeIfPresent(Int.self, forKey: .maxReplicasPerNode)
-            if let maxReplicasPerNode, maxReplicasPerNode < 0 {
-                throw node.optionalChild("max_replicas_per_node").map { $0.fail("must not be negative") } ?? node.fail("")
+            if let maxNode = node.optionalChild("max_replicas_per_node") {
+                let value = try maxNode.int()
+                guard value >= 0 else { throw maxNode.fail("must not be negative") }
+                maxReplicasPerNode = value
             }
         }
 
