@@ -161,6 +161,19 @@ import YAML
         #expect(models.models?.keys.sorted() == ["a", "b"])
     }
 
+    @Test("a change inside a typed key changes the config hash; the same file hashes the same", arguments: [
+        ("    gpus: all\n", "    gpus: [{count: 1}]\n"),
+        ("    post_start:\n      - command: a\n", "    post_start:\n      - command: b\n"),
+        ("    blkio_config: {weight: 100}\n", "    blkio_config: {weight: 200}\n"),
+        ("    models: [a]\n", "    models: {a: {model_var: M}}\n"),
+        ("    cpu_rt_runtime: 1ms\n", "    cpu_rt_runtime: 1001\n"),
+    ])
+    func configHash(before: String, after: String) throws {
+        let first = try ConfigHash.hash(of: try Self.service(before))
+        #expect(try ConfigHash.hash(of: try Self.service(before)) == first)
+        #expect(try ConfigHash.hash(of: try Self.service(after)) != first)
+    }
+
     struct Rejection: CustomTestStringConvertible, Sendable {
         let name: String
         let yaml: String
