@@ -15,8 +15,8 @@ public struct BuildConfig: Sendable, Hashable, Codable {
     public var noCacheFilter: [String]?
     public var additionalContexts: [String: String]?
     public var network: String?
-    public var provenance: ComposeValue?
-    public var sbom: ComposeValue?
+    public var provenance: BuildAttestation?
+    public var sbom: BuildAttestation?
     public var pull: Bool?
     public var target: String?
     public var shmSize: ByteSize?
@@ -72,8 +72,8 @@ public struct BuildConfig: Sendable, Hashable, Codable {
             additionalContexts = try contexts.stringMapNoNulls()
         }
         network = try container.decodeIfPresent(String.self, forKey: .network)
-        provenance = try container.decodeIfPresent(ComposeValue.self, forKey: .provenance)
-        sbom = try container.decodeIfPresent(ComposeValue.self, forKey: .sbom)
+        provenance = try container.decodeIfPresent(BuildAttestation.self, forKey: .provenance)
+        sbom = try container.decodeIfPresent(BuildAttestation.self, forKey: .sbom)
         pull = try container.decodeIfPresent(Bool.self, forKey: .pull)
         target = try container.decodeIfPresent(String.self, forKey: .target)
         shmSize = try node.optionalChild("shm_size")?.byteSize()
@@ -97,7 +97,7 @@ public struct DeployConfig: Sendable, Hashable, Codable {
     public var rollbackConfig: UpdateConfig?
     public var resources: Resources?
     public var restartPolicy: RestartPolicy?
-    public var placement: ComposeValue?
+    public var placement: Placement?
     public var endpointMode: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -124,7 +124,7 @@ public struct DeployConfig: Sendable, Hashable, Codable {
         rollbackConfig = try container.decodeIfPresent(UpdateConfig.self, forKey: .rollbackConfig)
         resources = try container.decodeIfPresent(Resources.self, forKey: .resources)
         restartPolicy = try container.decodeIfPresent(RestartPolicy.self, forKey: .restartPolicy)
-        placement = try container.decodeIfPresent(ComposeValue.self, forKey: .placement)
+        placement = try container.decodeIfPresent(Placement.self, forKey: .placement)
         endpointMode = try container.decodeIfPresent(String.self, forKey: .endpointMode)
     }
 
@@ -170,8 +170,8 @@ public struct DeployConfig: Sendable, Hashable, Codable {
         public var cpus: Double?
         public var memory: ByteSize?
         public var pids: Int?
-        public var devices: ComposeValue?
-        public var genericResources: ComposeValue?
+        public var devices: [DeviceRequest]?
+        public var genericResources: [GenericResource]?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case cpus, memory, pids, devices
@@ -184,8 +184,14 @@ public struct DeployConfig: Sendable, Hashable, Codable {
             cpus = try container.decodeIfPresent(Double.self, forKey: .cpus)
             memory = try node.optionalChild("memory")?.byteSize()
             pids = try container.decodeIfPresent(Int.self, forKey: .pids)
-            devices = try container.decodeIfPresent(ComposeValue.self, forKey: .devices)
-            genericResources = try container.decodeIfPresent(ComposeValue.self, forKey: .genericResources)
+            devices = try container.decodeIfPresent([DeviceRequest].self, forKey: .devices)
+            // The specification requires capabilities here (not under `gpus`, which implies "gpu").
+            if let devices, let list = node.optionalChild("devices"), let items = list.node.sequenceItems {
+                for (index, device) in devices.enumerated() where device.capabilities == nil {
+                    throw list.child(items[index], index: index).fail(.missingKey, "missing required key \"capabilities\"")
+                }
+            }
+            genericResources = try container.decodeIfPresent([GenericResource].self, forKey: .genericResources)
         }
     }
 
@@ -250,5 +256,92 @@ extension NodeDecoder {
             hosts += try child(item, index: index).parsedExtraHosts()
         }
         return hosts
+    }
+}
+
+/// `build.provenance` and `build.sbom`: an attestation turned on or off, or BuildKit's
+/// options for it (`mode=max`).
+public enum BuildAttestation: Sendable, Hashable, Codable {
+    case enabled(Bool)
+    case options(String)
+
+    public init(from decoder: any Decoder) throws {
+        let node = try NodeDecoder.of(decoder)
+        if let flag = try? node.bool() {
+            self = .enabled(flag)
+            return
+        }
+        guard node.node.scalarText != nil else { throw node.typeMismatch("a boolean or a string") }
+        self = .options(try node.string())
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .enabled(let flag): try container.encode(flag)
+        case .options(let text): try container.encode(text)
+        }
+    }
+}
+
+extension DeployConfig {
+    /// `deploy.placement` (swarm scheduling; carried, not acted on).
+    public struct Placement: Sendable, Hashable, Codable {
+        public var constraints: [String]?
+        public var preferences: [Preference]?
+        public var maxReplicasPerNode: Int?
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case constraints, preferences
+            case maxReplicasPerNode = "max_replicas_per_node"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let node = try NodeDecoder.of(decoder)
+            constraints = try container.decodeIfPresent([String].self, forKey: .constraints)
+            preferences = try container.decodeIfPresent([Preference].self, forKey: .preferences)
+            if let maxNode = node.optionalChild("max_replicas_per_node") {
+                let value = try maxNode.int()
+                guard value >= 0 else { throw maxNode.fail("must not be negative") }
+                maxReplicasPerNode = value
+            }
+        }
+
+        public struct Preference: Sendable, Hashable, Codable {
+            /// A node label to spread tasks over evenly (`node.labels.az`).
+            public var spread: String?
+
+            public init(spread: String? = nil) { self.spread = spread }
+
+            enum CodingKeys: String, CodingKey, CaseIterable { case spread }
+        }
+    }
+
+    /// A `generic_resources` entry (swarm's user-defined resources; carried, not acted on).
+    public struct GenericResource: Sendable, Hashable, Codable {
+        public var discreteResourceSpec: DiscreteResourceSpec?
+
+        public init(discreteResourceSpec: DiscreteResourceSpec? = nil) {
+            self.discreteResourceSpec = discreteResourceSpec
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case discreteResourceSpec = "discrete_resource_spec"
+        }
+
+        public struct DiscreteResourceSpec: Sendable, Hashable, Codable {
+            public var kind: String?
+            public var value: Int?
+
+            public init(kind: String? = nil, value: Int? = nil) {
+                self.kind = kind
+                self.value = value
+            }
+
+            enum CodingKeys: String, CodingKey, CaseIterable { case kind, value }
+        }
     }
 }

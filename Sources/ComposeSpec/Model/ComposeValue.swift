@@ -1,7 +1,8 @@
 import YAML
 
-/// An untyped compose value, kept as written, for keys Berth carries through `config` and the
-/// config hash without acting on them (`develop`, `gpus`, `models`, …).
+/// An untyped compose value, kept as written: only for the specification's free-form places,
+/// the extension keys (`x-…`) that `config` prints and the config hash covers. Every key the
+/// specification defines has a typed model.
 public indirect enum ComposeValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)

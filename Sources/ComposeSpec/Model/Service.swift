@@ -7,7 +7,7 @@ public struct Service: Sendable, Hashable, Codable {
 
     public var annotations: [String: String]?
     public var attach: Bool?
-    public var blkioConfig: ComposeValue?
+    public var blkioConfig: BlkioConfig?
     public var build: BuildConfig?
     public var capAdd: [String]?
     public var capDrop: [String]?
@@ -20,15 +20,15 @@ public struct Service: Sendable, Hashable, Codable {
     public var cpuPercent: Double?
     public var cpuPeriod: Int?
     public var cpuQuota: Int?
-    public var cpuRTPeriod: ComposeValue?
-    public var cpuRTRuntime: ComposeValue?
+    public var cpuRTPeriod: RealtimeMicroseconds?
+    public var cpuRTRuntime: RealtimeMicroseconds?
     public var cpuShares: Int?
     public var cpus: Double?
     public var cpuset: String?
-    public var credentialSpec: ComposeValue?
+    public var credentialSpec: CredentialSpec?
     public var dependsOn: [String: ServiceDependency]?
     public var deploy: DeployConfig?
-    public var develop: ComposeValue?
+    public var develop: DevelopConfig?
     public var deviceCgroupRules: [String]?
     public var devices: [DeviceMapping]?
     public var dns: [String]?
@@ -41,7 +41,8 @@ public struct Service: Sendable, Hashable, Codable {
     public var expose: [String]?
     public var externalLinks: [String]?
     public var extraHosts: [String]?
-    public var gpus: ComposeValue?
+    /// GPU requests; `gpus: all` is one request for all GPUs, as compose-go canonicalizes it.
+    public var gpus: [DeviceRequest]?
     public var groupAdd: [String]?
     public var healthcheck: HealthCheck?
     public var hostname: String?
@@ -58,7 +59,8 @@ public struct Service: Sendable, Hashable, Codable {
     public var memReservation: ByteSize?
     public var memSwappiness: Int?
     public var memswapLimit: ByteSize?
-    public var models: ComposeValue?
+    /// Models by name (top-level `models`); a nil entry means "used with default variables".
+    public var models: [String: ServiceModel?]?
     public var networkMode: String?
     /// Networks by name; a nil attachment means "attached with defaults".
     public var networks: [String: ServiceNetwork?]?
@@ -68,12 +70,12 @@ public struct Service: Sendable, Hashable, Codable {
     public var pidsLimit: Int?
     public var platform: String?
     public var ports: [ServicePort]?
-    public var postStart: ComposeValue?
-    public var preStart: ComposeValue?
-    public var preStop: ComposeValue?
+    public var postStart: [ServiceHook]?
+    public var preStart: [PreStartHook]?
+    public var preStop: [ServiceHook]?
     public var privileged: Bool?
     public var profiles: [String]?
-    public var provider: ComposeValue?
+    public var provider: ServiceProvider?
     public var pullPolicy: String?
     public var pullRefreshAfter: String?
     public var readOnly: Bool?
@@ -213,7 +215,7 @@ public struct Service: Sendable, Hashable, Codable {
         switch field {
         case .annotations: annotations = try value.stringMapNoNulls()
         case .attach: attach = try value.bool()
-        case .blkioConfig: blkioConfig = try value.decode(ComposeValue.self)
+        case .blkioConfig: blkioConfig = try value.decode(BlkioConfig.self)
         case .build: build = try value.decode(BuildConfig.self)
         case .capAdd: capAdd = try value.decode([String].self)
         case .capDrop: capDrop = try value.decode([String].self)
@@ -226,15 +228,15 @@ public struct Service: Sendable, Hashable, Codable {
         case .cpuPercent: cpuPercent = try value.double()
         case .cpuPeriod: cpuPeriod = try value.int()
         case .cpuQuota: cpuQuota = try value.int()
-        case .cpuRTPeriod: cpuRTPeriod = try value.decode(ComposeValue.self)
-        case .cpuRTRuntime: cpuRTRuntime = try value.decode(ComposeValue.self)
+        case .cpuRTPeriod: cpuRTPeriod = try value.decode(RealtimeMicroseconds.self)
+        case .cpuRTRuntime: cpuRTRuntime = try value.decode(RealtimeMicroseconds.self)
         case .cpuShares: cpuShares = try value.int()
         case .cpus: cpus = try value.double()
         case .cpuset: cpuset = try value.string()
-        case .credentialSpec: credentialSpec = try value.decode(ComposeValue.self)
+        case .credentialSpec: credentialSpec = try value.decode(CredentialSpec.self)
         case .dependsOn: dependsOn = try value.dependencies()
         case .deploy: deploy = try value.decode(DeployConfig.self)
-        case .develop: develop = try value.decode(ComposeValue.self)
+        case .develop: develop = try value.decode(DevelopConfig.self)
         case .deviceCgroupRules: deviceCgroupRules = try value.decode([String].self)
         case .devices: devices = try value.decode([DeviceMapping].self)
         case .dns: dns = try value.stringOrList()
@@ -250,7 +252,7 @@ public struct Service: Sendable, Hashable, Codable {
         case .expose: expose = try value.decode([String].self)
         case .externalLinks: externalLinks = try value.decode([String].self)
         case .extraHosts: extraHosts = try value.extraHosts()
-        case .gpus: gpus = try value.decode(ComposeValue.self)
+        case .gpus: gpus = try value.gpus()
         case .groupAdd: groupAdd = try value.decode([String].self)
         case .healthcheck: healthcheck = try value.decode(HealthCheck.self)
         case .hostname: hostname = try value.string()
@@ -267,7 +269,7 @@ public struct Service: Sendable, Hashable, Codable {
         case .memReservation: memReservation = try value.byteSize()
         case .memSwappiness: memSwappiness = try value.int()
         case .memswapLimit: memswapLimit = try value.byteSize()
-        case .models: models = try value.decode(ComposeValue.self)
+        case .models: models = try value.serviceModels()
         case .networkMode: networkMode = try value.string()
         case .networks: networks = try value.serviceNetworks()
         case .oomKillDisable: oomKillDisable = try value.bool()
@@ -276,12 +278,12 @@ public struct Service: Sendable, Hashable, Codable {
         case .pidsLimit: pidsLimit = try value.int()
         case .platform: platform = try value.string()
         case .ports: ports = try value.ports()
-        case .postStart: postStart = try value.decode(ComposeValue.self)
-        case .preStart: preStart = try value.decode(ComposeValue.self)
-        case .preStop: preStop = try value.decode(ComposeValue.self)
+        case .postStart: postStart = try value.decode([ServiceHook].self)
+        case .preStart: preStart = try value.decode([PreStartHook].self)
+        case .preStop: preStop = try value.decode([ServiceHook].self)
         case .privileged: privileged = try value.bool()
         case .profiles: profiles = try value.decode([String].self)
-        case .provider: provider = try value.decode(ComposeValue.self)
+        case .provider: provider = try value.decode(ServiceProvider.self)
         case .pullPolicy: pullPolicy = try value.string()
         case .pullRefreshAfter: pullRefreshAfter = try value.string()
         case .readOnly: readOnly = try value.bool()

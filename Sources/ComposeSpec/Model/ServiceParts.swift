@@ -314,3 +314,109 @@ extension NodeDecoder {
         }
     }
 }
+
+/// `credential_spec` (Windows group managed service accounts; carried, not acted on).
+public struct CredentialSpec: Sendable, Hashable, Codable {
+    /// The name of a top-level `configs` entry holding the spec.
+    public var config: String?
+    public var file: String?
+    public var registry: String?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case config, file, registry }
+}
+
+/// `provider`: a service that an external tool sets up instead of a container.
+public struct ServiceProvider: Sendable, Hashable, Codable {
+    public var type: String
+    /// Options in compose-go's canonical form: every value a list (`key: v` is `key: [v]`).
+    public var options: [String: [String]]?
+
+    public init(type: String, options: [String: [String]]? = nil) {
+        self.type = type
+        self.options = options
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case type, options }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let node = try NodeDecoder.of(decoder)
+        type = try container.decode(String.self, forKey: .type)
+        guard let optionsNode = node.optionalChild("options") else { return }
+        guard let pairs = optionsNode.node.mappingPairs else { throw optionsNode.typeMismatch("a mapping") }
+        var options: [String: [String]] = [:]
+        for pair in pairs {
+            let key = pair.key.scalarText ?? ""
+            let value = optionsNode.child(pair.value, key: key)
+            if pair.value.mappingPairs != nil {
+                throw value.typeMismatch("a string, number, boolean or a list of them")
+            }
+            options[key] = try value.stringOrList()
+        }
+        self.options = options
+    }
+}
+
+/// A service's use of a top-level model: the variables that carry its endpoint and name.
+public struct ServiceModel: Sendable, Hashable, Codable {
+    public var endpointVar: String?
+    public var modelVar: String?
+
+    public init(endpointVar: String? = nil, modelVar: String? = nil) {
+        self.endpointVar = endpointVar
+        self.modelVar = modelVar
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case endpointVar = "endpoint_var"
+        case modelVar = "model_var"
+    }
+}
+
+/// `cpu_rt_period` / `cpu_rt_runtime` in microseconds, what the kernel's
+/// `cpu.rt_period_us` and `cpu.rt_runtime_us` take. Written as an integer (microseconds) or a
+/// duration (`1s`, `950ms`); prints as the integer.
+public struct RealtimeMicroseconds: Sendable, Hashable, Codable {
+    public var microseconds: Int
+
+    public init(microseconds: Int) { self.microseconds = microseconds }
+
+    public init(from decoder: any Decoder) throws {
+        let node = try NodeDecoder.of(decoder)
+        if let value = try? node.int() {
+            microseconds = value
+            return
+        }
+        guard node.node.scalarText != nil else { throw node.typeMismatch("microseconds or a duration") }
+        let duration = try node.duration()
+        guard duration.nanoseconds % 1_000 == 0 else {
+            throw node.fail("\(duration) is not a whole number of microseconds")
+        }
+        microseconds = Int(duration.nanoseconds / 1_000)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(microseconds)
+    }
+}
+
+extension NodeDecoder {
+    /// `models` in list form (names) or map form (name → variables), as a map.
+    func serviceModels() throws -> [String: ServiceModel?] {
+        var result: [String: ServiceModel?] = [:]
+        if node.sequenceItems != nil {
+            for name in try decode([String].self) { result[name] = .some(nil) }
+            return result
+        }
+        guard let pairs = node.mappingPairs else { throw typeMismatch("a list or a mapping") }
+        for pair in pairs {
+            let name = pair.key.scalarText ?? ""
+            let value = child(pair.value, key: name)
+            result[name] = value.isNull ? .some(nil) : try value.decode(ServiceModel.self)
+        }
+        return result
+    }
+}
