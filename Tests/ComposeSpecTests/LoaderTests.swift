@@ -27,4 +27,25 @@ import Testing
         #expect(project.volumes["db-data"]?.name == "webapp_db-data")
         #expect(project.services["cache"]?.memLimit?.bytes == 64 << 20)
     }
+
+    @Test("watch paths are made absolute and pre_start hooks inherit the service's image")
+    func developAndHooks() throws {
+        let fixture = try TestProject(["compose.yaml": """
+            services:
+              app:
+                image: "app:1"
+                develop:
+                  watch:
+                    - path: ./src
+                      action: sync
+                      target: /app/src
+                pre_start:
+                  - command: ["migrate"]
+                  - image: "tools:2"
+                    command: ["seed"]
+            """])
+        let app = try #require(try fixture.load().project.services["app"])
+        #expect(app.develop?.watch?.first?.path == fixture.directory + "/src")
+        #expect(app.preStart?.map(\.image) == ["app:1", "tools:2"])
+    }
 }

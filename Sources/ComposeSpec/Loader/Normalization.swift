@@ -15,6 +15,14 @@ enum Normalization {
             if service.networks?.keys.contains("default") == true { usesDefaultNetwork = true }
             try readEnvFiles(into: &service, project: project, document: document)
             try readLabelFiles(into: &service, document: document)
+            // A pre_start hook without an image runs in the service's image (compose-go does so).
+            if let image = service.image, let hooks = service.preStart {
+                service.preStart = hooks.map { hook in
+                    var hook = hook
+                    if hook.image == nil { hook.image = image }
+                    return hook
+                }
+            }
             if let environment = service.environment {
                 for (key, value) in environment where value == nil {
                     if let fromProject = project.environment[key] { service.environment?[key] = .some(fromProject) }

@@ -38,6 +38,7 @@ struct PathResolution {
             switch key {
             case "build": return resolveBuild(value)
             case "image": return resolveImageTransport(value)
+            case "develop": return resolveWatchPaths(value)
             case "env_file", "label_file": return resolveFileList(value)
             case "volumes": return resolveVolumes(value)
             default: return value
@@ -64,6 +65,16 @@ struct PathResolution {
             })
         }
         return result
+    }
+
+    /// `develop.watch[].path` names a directory on the host to watch.
+    private func resolveWatchPaths(_ develop: YAMLNode) -> YAMLNode {
+        guard let watch = develop["watch"], let items = watch.sequenceItems else { return develop }
+        let resolved = items.map { item -> YAMLNode in
+            guard let path = item["path"], let text = path.scalarText, !path.isNullScalar else { return item }
+            return item.setting("path", to: replaced(path, with: resolve(text)))
+        }
+        return develop.setting("watch", to: YAMLNode(.sequence(resolved), tag: watch.tag, location: watch.location))
     }
 
     /// `oci-archive:PATH`, `oci:DIR` and `docker-archive:PATH` images name files; `:tag` stays.
