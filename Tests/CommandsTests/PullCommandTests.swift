@@ -41,4 +41,21 @@ import Testing
         #expect(ignored.status == 0, "\(ignored.stderr)")
         #expect(ignored.stderr.contains("warning: app: "), "\(ignored.stderr)")
     }
+
+    @Test("the README's offline path: build the example image, load it through oci-archive:, pull the stack")
+    func readmeOfflinePath() throws {
+        let data = try temporaryDirectory([:]) + "/data"
+        let build = Process()
+        build.executableURL = URL(fileURLWithPath: "/bin/bash")
+        build.arguments = [repositoryRoot + "/Examples/images/build.sh"]
+        try build.run()
+        build.waitUntilExit()
+        #expect(build.terminationStatus == 0)
+        let environment = ["BERTH_DATA_DIR": data]
+        let loaded = try BerthBinary.run(["image", "pull", "oci-archive:Examples/images/busybox.tar"], environment: environment)
+        #expect(loaded.status == 0, "\(loaded.stderr)")
+        #expect(loaded.stdout.contains("docker.io/library/busybox:latest"), "\(loaded.stdout)")
+        let pulled = try BerthBinary.run(["-f", "Examples/webapp/compose.yaml", "pull"], environment: environment)
+        #expect(pulled.status == 0, "nothing to fetch: \(pulled.stderr)")
+    }
 }
