@@ -54,6 +54,15 @@ enum Validation {
                             "container_name cannot be used with \(service.replicas) replicas: names must be unique")
             }
         }
+        var containerNames: [String: String] = [:]
+        for name in project.services.keys.sorted() {
+            guard let containerName = project.services[name]?.containerName else { continue }
+            if let other = containerNames[containerName] {
+                throw error(.conflict, ["services", name, "container_name"],
+                            "container name \"\(containerName)\" is already used by service \"\(other)\"")
+            }
+            containerNames[containerName] = name
+        }
         do {
             _ = try DependencyGraph(project: project)
         } catch {
