@@ -42,6 +42,7 @@ let package = Package(
         ], exclude: ["README.md"]),
 
         .target(name: "EngineAPI", exclude: ["README.md"]),
+        .target(name: "SystemdUnits", dependencies: ["ComposeSpec"], exclude: ["README.md"]),
         .target(name: "Reconciler", dependencies: [
             "ComposeSpec", "EngineAPI", "YAML",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -81,6 +82,7 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "EngineAPI", "ComposeSpec"],
                     exclude: ["Golden"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
+        .testTarget(name: "SystemdUnitsTests", dependencies: ["SystemdUnits", "ComposeSpec"], exclude: ["Golden"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec"],
                     exclude: ["Golden"]),
     ]
