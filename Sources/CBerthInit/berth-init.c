@@ -514,14 +514,17 @@ static void load_seccomp(void) {
 
 static int console_fd = -1; // connected console socket, opened before the pivot hides its path
 
-static void connect_console(void) {
-    if (!cfg.console_socket) return;
+// Failures go to `err_fd`: the monitor's report pipe for exec (which connects before it joins
+// the container's mount namespace, where the socket's host path no longer resolves), the sync
+// socket in the container otherwise.
+static void connect_console(int err_fd) {
+    if (!cfg.console_socket || console_fd >= 0) return;
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(cfg.console_socket) >= sizeof addr.sun_path) CFAIL(1, "console: socket path %s is too long", cfg.console_socket);
+    if (strlen(cfg.console_socket) >= sizeof addr.sun_path) fail_to(err_fd, 1, "console: socket path %s is too long", cfg.console_socket);
     strcpy(addr.sun_path, cfg.console_socket);
     console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (console_fd < 0 || connect(console_fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-        CFAIL(1, "console: connect %s: %s", cfg.console_socket, strerror(errno));
+        fail_to(err_fd, 1, "console: connect %s: %s", cfg.console_socket, strerror(errno));
 }
 
 // process.terminal: a pty from the container's own devpts; the master goes to the console
@@ -626,7 +629,7 @@ static void container_main(void) {
     }
     if (cfg.fifo && (fifo_fd = open(cfg.fifo, O_PATH | O_CLOEXEC)) < 0)
         CFAIL(1, "create: open %s: %s", cfg.fifo, strerror(errno));
-    connect_console();
+    connect_console(sync_fd);
     if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
         CFAIL(1, "hostname: sethostname %s: %s", cfg.hostname, strerror(errno));
     if (cfg.domainname && setdomainname(cfg.domainname, strlen(cfg.domainname)) < 0)
@@ -778,6 +781,7 @@ int main(void) {
     // inside the container's new user namespace. Berth orders them user first (for the
     // capabilities to join the rest) and mount last; a mount namespace is joined here only for
     // exec (the monitor must keep the host's paths otherwise).
+    if (cfg.exec_mode) connect_console(report_fd);
     int join_fds[8];
     for (int i = 0; i < cfg.ns_join_count; i++)
         if ((join_fds[i] = open(cfg.ns_paths[i], O_RDONLY | O_CLOEXEC)) < 0)
@@ -807,6 +811,7 @@ int main(void) {
     }
     container_pid = (pid_t)pid;
     close(sv[1]);
+    if (console_fd >= 0) close(console_fd); // exec's console connection now belongs to the child
     struct sigaction sa = {0};
     sa.sa_handler = forward_signal;
     sa.sa_flags = SA_RESTART;

@@ -150,12 +150,14 @@ struct LaunchPlan {
     }
 
     /// The plan of `berth runtime exec`: join the namespaces of the running container `pid`
-    /// and run `process` with the container's capabilities, no_new_privs and seccomp profile.
+    /// and run `process` with the container's capabilities, no_new_privs and seccomp profile;
+    /// with a console socket, its stdio is a new pty of the container's devpts.
     init(execIn id: String, pid: Int32, spec: RuntimeSpec, rootfs: String, process: RuntimeSpec.Process,
-         cgroupProcs: [String]) throws(RuntimeError) {
+         cgroupProcs: [String], consoleSocket: String? = nil) throws(RuntimeError) {
         let linux = spec.linux ?? RuntimeSpec.Linux()
         config.add("exec")
         config.add("clone", "0")
+        if let consoleSocket { config.add("console", consoleSocket) }
         // User first: it gives the capabilities to join the others. Mount last: after it the
         // host's paths no longer resolve.
         let order = ["user", "ipc", "uts", "network", "pid", "cgroup", "mount"]
