@@ -82,7 +82,7 @@ struct config {
     const char *root_overlay; // overlay options (lowerdir=…,upperdir=…,workdir=…) mounted at rootfs
     unsigned long root_propagation;
     struct mount_entry mounts[MAX_ITEMS]; int mount_count;
-    struct device_bind devices[64]; int device_count;   // host nodes bind-mounted into /dev
+    struct device_bind devices[64 + 16]; int device_count; // host nodes bind-mounted into /dev (spec's and defaults)
     struct device_node nodes[64]; int node_count;       // nodes made with mknod
     struct sysctl_entry sysctls[64]; int sysctl_count;
     const char *masked[MAX_ITEMS]; int masked_count;
@@ -207,7 +207,7 @@ static void parse_config(char *buf, size_t len) {
             m->flags = strtoul(f[3], NULL, 10); m->propagation = strtoul(f[4], NULL, 10);
             m->data = f[5];
         }
-        else if (!strcmp(key, "device") && cfg.device_count < 64) {
+        else if (!strcmp(key, "device") && cfg.device_count < 64 + 16) {
             char *f[2];
             if (fields(value, n, f, 2) != 2) fail_to(report_fd, 1, "config: malformed device");
             cfg.devices[cfg.device_count].source = f[0];

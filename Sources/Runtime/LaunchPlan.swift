@@ -22,6 +22,9 @@ struct LaunchPlan {
         "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13, "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
     ]
 
+    /// The sizes of berth-init's fixed tables (berth-init.c, struct config).
+    static let maxSysctls = 64, maxDevices = 64
+
     /// Host devices bind-mounted into every container's /dev.
     static let defaultDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]
 
@@ -205,6 +208,9 @@ struct LaunchPlan {
     /// them under the container's /proc/sys, before /proc/sys is made read-only.
     private mutating func addSysctls(_ sysctls: [String: String], namespaces: [RuntimeSpec.Namespace], id: String) throws(RuntimeError) {
         let kernelNames = ["network": "net", "ipc": "ipc", "uts": "uts"]
+        guard sysctls.count <= Self.maxSysctls else {
+            throw RuntimeError(.invalidConfig, id, "linux.sysctl: \(sysctls.count) keys; berth-init takes at most \(Self.maxSysctls)")
+        }
         for key in sysctls.keys.sorted() {
             let value = sysctls[key] ?? ""
             guard let path = Sysctl.path(of: key) else {
@@ -250,6 +256,9 @@ struct LaunchPlan {
     /// node with the same number is bind-mounted instead, with a warning. FIFOs need no
     /// privilege and are always made.
     private mutating func addDevices(_ devices: [RuntimeSpec.Device], mknod: Bool, id: String) throws(RuntimeError) {
+        guard devices.count <= Self.maxDevices else {
+            throw RuntimeError(.invalidConfig, id, "linux.devices: \(devices.count) devices; berth-init takes at most \(Self.maxDevices)")
+        }
         for (index, device) in devices.enumerated() {
             let place = "linux.devices[\(index)] (\(device.path))"
             guard device.path.hasPrefix("/"), !device.path.split(separator: "/").contains("..") else {

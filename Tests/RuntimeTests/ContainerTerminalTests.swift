@@ -62,6 +62,26 @@ struct ContainerTerminalTests {
         #expect(plain.stdout.contains("not a tty"), "without --tty, stdio is not a terminal: \(plain.stdout)")
     }
 
+    @Test("rootless, exec --tty gets a pty of the container's devpts too",
+          .enabled(if: Fixture.rootlessUnavailableReason == nil, "\(Fixture.rootlessUnavailableReason ?? "")"))
+    func execTerminalRootless() throws {
+        let area = try Fixture.Area(rootless: "berth-test")
+        defer { area.remove() }
+        try area.setArgs(["sleep", "60"])
+        let id = "exectty-rl"
+        #expect(try area.berthRun(["run", "--detach", "--bundle", area.bundle, id]).status == 0)
+        defer { _ = try? area.berthRun(["delete", "--force", id]) }
+        let (listener, socket, output) = try Self.listen(in: area)
+        defer { if listener.isRunning { listener.terminate() } }
+        // The listener runs as root: let the test user connect.
+        #expect(chmod(socket, 0o777) == 0)
+        let result = try area.berthRun(["exec", "--tty", "--console-socket", socket, id, "sh", "-c", "tty"])
+        #expect(result.status == 0, "\(result.stderr)")
+        listener.waitUntilExit()
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(text.contains("/dev/pts/0"), "\(text)")
+    }
+
     @Test("exec --tty and --console-socket go together", arguments: [
         (["--tty"], "--tty needs --console-socket PATH"),
         (["--console-socket", "/tmp/x.sock"], "--console-socket is only used with --tty"),
