@@ -140,7 +140,7 @@ struct LaunchPlan {
             config.add("mount", fields: [source, mount.destination, mount.type ?? "none", "\(options.flags)",
                                          "\(options.propagation)", options.data.joined(separator: ",")])
         }
-        // A container in a user namespace of its own (always, rootless) cannot mknod.
+        // A container in a user namespace (always, rootless; new or joined) cannot mknod.
         let ownsUserNamespace = (linux.namespaces ?? []).contains { $0.type == "user" }
         try addDevices(linux.devices ?? [], mknod: !ownsUserNamespace, id: id)
         for path in linux.maskedPaths ?? [] { config.add("mask", path) }
@@ -285,7 +285,11 @@ struct LaunchPlan {
             guard let source = DeviceNode.hostNode(kind: kind, major: major, minor: minor, preferring: device.path) else {
                 throw RuntimeError(.invalidConfig, id, "\(place): mknod is not permitted in a user namespace, and the host has no \(kind == .block ? "block" : "character") device \(major):\(minor) to bind-mount: remove the device or run as root without a user namespace")
             }
-            warnings.append("\(place): mknod is not permitted in a user namespace; bind-mounted the host's \(source) instead (mode and owner are the host's, not fileMode/uid/gid)")
+            // Specs written by docker or podman list the default devices: binding those from
+            // their own paths is what Berth always does, not worth a warning.
+            if !(source == device.path && Self.defaultDevices.contains(source)) {
+                warnings.append("\(place): mknod is not permitted in a user namespace; bind-mounted the host's \(source) instead (mode and owner are the host's, not fileMode/uid/gid)")
+            }
             config.add("device", fields: [source, device.path])
         }
         let listed = Set(devices.map(\.path))

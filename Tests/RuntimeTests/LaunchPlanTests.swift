@@ -80,6 +80,7 @@ import Testing
         let devices: [RuntimeSpec.Device] = [
             .init(type: "c", path: "/dev/mynull", major: 1, minor: 3, fileMode: 0o640, uid: 7, gid: 8),
             .init(type: "p", path: "/dev/fifo"),
+            .init(type: "c", path: "/dev/zero", major: 1, minor: 5),
         ]
         for userNamespace in [false, true] {
             let (bundle, path) = try bundle {
@@ -96,13 +97,15 @@ import Testing
                 #expect(nodes == [fifo])
                 #expect(binds.first == "/dev/null\0/dev/mynull\0")
                 #expect(plan.warnings.contains { $0.contains("(/dev/mynull): mknod is not permitted in a user namespace") })
+                #expect(plan.warnings.count == 1, "a listed default device bound from its own path needs no warning: \(plan.warnings)")
+                #expect(binds.contains("/dev/zero\0/dev/zero\0"))
             } else {
-                #expect(nodes == ["/dev/mynull\0\(0o020640)\01\03\07\08\0", fifo])
-                #expect(!binds.contains { $0.hasSuffix("/dev/mynull\0") })
+                #expect(nodes == ["/dev/mynull\0\(0o020640)\01\03\07\08\0", fifo, "/dev/zero\0\(0o020666)\01\05\00\00\0"])
+                #expect(!binds.contains { $0.hasSuffix("/dev/mynull\0") || $0.hasSuffix("/dev/zero\0") }, "listed devices are made, not bound")
                 #expect(plan.warnings.isEmpty)
             }
-            // The defaults are still bound, each from its own host path.
-            #expect(binds.contains("/dev/zero\0/dev/zero\0"))
+            // The defaults not listed are still bound, each from its own host path.
+            #expect(binds.contains("/dev/urandom\0/dev/urandom\0"))
         }
     }
 }
