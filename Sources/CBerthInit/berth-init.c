@@ -44,6 +44,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +57,17 @@ struct mount_entry {
     unsigned long flags, propagation;
 };
 
+struct device_bind { const char *source, *dest; };
+
+struct device_node {
+    const char *path;
+    mode_t mode; // file type and permission bits
+    unsigned major, minor;
+    uid_t uid; gid_t gid;
+};
+
+struct sysctl_entry { const char *path, *value; }; // path under /proc/sys
+
 struct config {
     int clone_flags;
     const char *ns_paths[8];      // paths of namespaces to join, by index in ns_types
@@ -65,11 +77,14 @@ struct config {
     const char *uid_helper, *gid_helper; // newuidmap/newgidmap paths when rootless
     int setgroups_deny;
     const char *hostname;
+    const char *domainname; // linux.sysctl kernel.domainname
     const char *rootfs;
     const char *root_overlay; // overlay options (lowerdir=…,upperdir=…,workdir=…) mounted at rootfs
     unsigned long root_propagation;
     struct mount_entry mounts[MAX_ITEMS]; int mount_count;
-    const char *devices[64]; int device_count;
+    struct device_bind devices[64 + 16]; int device_count; // host nodes bind-mounted into /dev (spec's and defaults)
+    struct device_node nodes[64]; int node_count;       // nodes made with mknod
+    struct sysctl_entry sysctls[64]; int sysctl_count;
     const char *masked[MAX_ITEMS]; int masked_count;
     const char *readonly[MAX_ITEMS]; int readonly_count;
     int root_readonly;
@@ -180,6 +195,7 @@ static void parse_config(char *buf, size_t len) {
         else if (!strcmp(key, "gidhelper")) cfg.gid_helper = value;
         else if (!strcmp(key, "setgroupsdeny")) cfg.setgroups_deny = 1;
         else if (!strcmp(key, "hostname")) cfg.hostname = value;
+        else if (!strcmp(key, "domainname")) cfg.domainname = value;
         else if (!strcmp(key, "rootfs")) cfg.rootfs = value;
         else if (!strcmp(key, "rootoverlay")) cfg.root_overlay = value;
         else if (!strcmp(key, "rootprop")) cfg.root_propagation = strtoul(value, NULL, 10);
@@ -191,7 +207,27 @@ static void parse_config(char *buf, size_t len) {
             m->flags = strtoul(f[3], NULL, 10); m->propagation = strtoul(f[4], NULL, 10);
             m->data = f[5];
         }
-        else if (!strcmp(key, "device") && cfg.device_count < 64) cfg.devices[cfg.device_count++] = value;
+        else if (!strcmp(key, "device") && cfg.device_count < 64 + 16) {
+            char *f[2];
+            if (fields(value, n, f, 2) != 2) fail_to(report_fd, 1, "config: malformed device");
+            cfg.devices[cfg.device_count].source = f[0];
+            cfg.devices[cfg.device_count++].dest = f[1];
+        }
+        else if (!strcmp(key, "mknod") && cfg.node_count < 64) {
+            char *f[6];
+            if (fields(value, n, f, 6) != 6) fail_to(report_fd, 1, "config: malformed mknod");
+            struct device_node *d = &cfg.nodes[cfg.node_count++];
+            d->path = f[0];
+            d->mode = (mode_t)strtoul(f[1], NULL, 10);
+            d->major = (unsigned)strtoul(f[2], NULL, 10); d->minor = (unsigned)strtoul(f[3], NULL, 10);
+            d->uid = (uid_t)strtoul(f[4], NULL, 10); d->gid = (gid_t)strtoul(f[5], NULL, 10);
+        }
+        else if (!strcmp(key, "sysctl") && cfg.sysctl_count < 64) {
+            char *f[2];
+            if (fields(value, n, f, 2) != 2) fail_to(report_fd, 1, "config: malformed sysctl");
+            cfg.sysctls[cfg.sysctl_count].path = f[0];
+            cfg.sysctls[cfg.sysctl_count++].value = f[1];
+        }
         else if (!strcmp(key, "mask") && cfg.masked_count < MAX_ITEMS) cfg.masked[cfg.masked_count++] = value;
         else if (!strcmp(key, "ro") && cfg.readonly_count < MAX_ITEMS) cfg.readonly[cfg.readonly_count++] = value;
         else if (!strcmp(key, "rootro")) cfg.root_readonly = 1;
@@ -317,15 +353,62 @@ static void do_mount(const struct mount_entry *m) {
         CFAIL(1, "mounts: set propagation of %s: %s", dest, strerror(errno));
 }
 
-// Device nodes are bind-mounted from the host: mknod needs CAP_MKNOD in the initial user
-// namespace, which a container in its own user namespace never has.
-static void bind_device(const char *dev) {
+// Resolves the parent directory of `dest` (absolute inside the container) under the rootfs,
+// creating it, and refuses one that a symlink led outside the rootfs; the last component is
+// never followed by its callers (O_NOFOLLOW, mknod).
+static void device_path(const char *dest, char *out, size_t size) {
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", dest);
+    char *slash = strrchr(parent, '/');
+    const char *name = slash ? slash + 1 : parent;
+    if (slash && slash != parent) {
+        *slash = 0;
+        target_path(parent, out, size, 0);
+    } else {
+        snprintf(out, size, "%s", cfg.rootfs);
+    }
+    size_t len = strlen(out);
+    snprintf(out + len, size - len, "/%s", name);
+}
+
+// A host node bind-mounted over a file: mknod needs CAP_MKNOD in the initial user namespace,
+// which a container in its own user namespace never has.
+static void bind_device(const struct device_bind *d) {
     char dest[4096];
-    snprintf(dest, sizeof dest, "%s%s", cfg.rootfs, dev);
+    device_path(d->dest, dest, sizeof dest);
     int fd = open(dest, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) CFAIL(1, "devices: create %s: %s", dest, strerror(errno));
     close(fd);
-    if (mount(dev, dest, NULL, MS_BIND, NULL) < 0) CFAIL(1, "devices: bind %s: %s", dev, strerror(errno));
+    if (mount(d->source, dest, NULL, MS_BIND, NULL) < 0) CFAIL(1, "devices: bind %s on %s: %s", d->source, dest, strerror(errno));
+}
+
+// A real node (or a FIFO), with exactly the spec's mode and owner: chmod because mknod applies
+// the umask, and an existing file in the image is replaced, as runc does.
+static void make_node(const struct device_node *d) {
+    char dest[4096];
+    device_path(d->path, dest, sizeof dest);
+    struct stat st;
+    if (lstat(dest, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(dest) < 0)
+        CFAIL(1, "devices: unlink %s: %s", dest, strerror(errno));
+    if (mknod(dest, d->mode, makedev(d->major, d->minor)) < 0)
+        CFAIL(1, "devices: mknod %s (%u:%u, mode %#o): %s", dest, d->major, d->minor, (unsigned)d->mode, strerror(errno));
+    if (chmod(dest, d->mode & 07777) < 0) CFAIL(1, "devices: chmod %s: %s", dest, strerror(errno));
+    if (chown(dest, d->uid, d->gid) < 0) CFAIL(1, "devices: chown %s to %u:%u: %s", dest, d->uid, d->gid, strerror(errno));
+}
+
+// linux.sysctl, after the pivot so that the container's own /proc is written (its network and
+// ipc namespaces), and before mask_paths makes /proc/sys read-only. Runtime admitted only keys
+// of namespaces the container has to itself.
+static void write_sysctls(void) {
+    for (int i = 0; i < cfg.sysctl_count; i++) {
+        const struct sysctl_entry *e = &cfg.sysctls[i];
+        int fd = open(e->path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) CFAIL(1, "sysctl: open %s: %s", e->path, strerror(errno));
+        size_t len = strlen(e->value);
+        if (write(fd, e->value, len) != (ssize_t)len)
+            CFAIL(1, "sysctl: write \"%s\" to %s: %s", e->value, e->path, strerror(errno));
+        close(fd);
+    }
 }
 
 static void dev_symlinks(void) {
@@ -431,14 +514,17 @@ static void load_seccomp(void) {
 
 static int console_fd = -1; // connected console socket, opened before the pivot hides its path
 
-static void connect_console(void) {
-    if (!cfg.console_socket) return;
+// Failures go to `err_fd`: the monitor's report pipe for exec (which connects before it joins
+// the container's mount namespace, where the socket's host path no longer resolves), the sync
+// socket in the container otherwise.
+static void connect_console(int err_fd) {
+    if (!cfg.console_socket || console_fd >= 0) return;
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(cfg.console_socket) >= sizeof addr.sun_path) CFAIL(1, "console: socket path %s is too long", cfg.console_socket);
+    if (strlen(cfg.console_socket) >= sizeof addr.sun_path) fail_to(err_fd, 1, "console: socket path %s is too long", cfg.console_socket);
     strcpy(addr.sun_path, cfg.console_socket);
     console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (console_fd < 0 || connect(console_fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-        CFAIL(1, "console: connect %s: %s", cfg.console_socket, strerror(errno));
+        fail_to(err_fd, 1, "console: connect %s: %s", cfg.console_socket, strerror(errno));
 }
 
 // process.terminal: a pty from the container's own devpts; the master goes to the console
@@ -543,9 +629,11 @@ static void container_main(void) {
     }
     if (cfg.fifo && (fifo_fd = open(cfg.fifo, O_PATH | O_CLOEXEC)) < 0)
         CFAIL(1, "create: open %s: %s", cfg.fifo, strerror(errno));
-    connect_console();
+    connect_console(sync_fd);
     if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
         CFAIL(1, "hostname: sethostname %s: %s", cfg.hostname, strerror(errno));
+    if (cfg.domainname && setdomainname(cfg.domainname, strlen(cfg.domainname)) < 0)
+        CFAIL(1, "sysctl: setdomainname %s (kernel.domainname): %s", cfg.domainname, strerror(errno));
 
     if (cfg.rootfs) {
         unsigned long prop = cfg.root_propagation ? cfg.root_propagation : (MS_REC | MS_PRIVATE);
@@ -559,9 +647,11 @@ static void container_main(void) {
             CFAIL(1, "mounts: bind rootfs %s: %s", cfg.rootfs, strerror(errno));
         }
         for (int i = 0; i < cfg.mount_count; i++) do_mount(&cfg.mounts[i]);
-        for (int i = 0; i < cfg.device_count; i++) bind_device(cfg.devices[i]);
+        for (int i = 0; i < cfg.device_count; i++) bind_device(&cfg.devices[i]);
+        for (int i = 0; i < cfg.node_count; i++) make_node(&cfg.nodes[i]);
         dev_symlinks();
         pivot();
+        write_sysctls();
         mask_paths();
         if (cfg.root_readonly) bind_remount("/", MS_RDONLY);
     }
@@ -691,6 +781,7 @@ int main(void) {
     // inside the container's new user namespace. Berth orders them user first (for the
     // capabilities to join the rest) and mount last; a mount namespace is joined here only for
     // exec (the monitor must keep the host's paths otherwise).
+    if (cfg.exec_mode) connect_console(report_fd);
     int join_fds[8];
     for (int i = 0; i < cfg.ns_join_count; i++)
         if ((join_fds[i] = open(cfg.ns_paths[i], O_RDONLY | O_CLOEXEC)) < 0)
@@ -720,6 +811,7 @@ int main(void) {
     }
     container_pid = (pid_t)pid;
     close(sv[1]);
+    if (console_fd >= 0) close(console_fd); // exec's console connection now belongs to the child
     struct sigaction sa = {0};
     sa.sa_handler = forward_signal;
     sa.sa_flags = SA_RESTART;

@@ -147,7 +147,7 @@ public struct RuntimeSpec: Sendable, Hashable, Codable {
         public init(namespaces: [Namespace]? = nil, uidMappings: [IDMapping]? = nil, gidMappings: [IDMapping]? = nil,
                     devices: [Device]? = nil, cgroupsPath: String? = nil, resources: Resources? = nil,
                     rootfsPropagation: String? = nil, seccomp: Seccomp? = nil, maskedPaths: [String]? = nil,
-                    readonlyPaths: [String]? = nil) {
+                    readonlyPaths: [String]? = nil, sysctl: [String: String]? = nil) {
             self.namespaces = namespaces
             self.uidMappings = uidMappings
             self.gidMappings = gidMappings
@@ -158,6 +158,7 @@ public struct RuntimeSpec: Sendable, Hashable, Codable {
             self.seccomp = seccomp
             self.maskedPaths = maskedPaths
             self.readonlyPaths = readonlyPaths
+            self.sysctl = sysctl
         }
     }
 
@@ -195,11 +196,15 @@ public struct RuntimeSpec: Sendable, Hashable, Codable {
         public var uid: UInt32?
         public var gid: UInt32?
 
-        public init(type: String, path: String, major: Int64? = nil, minor: Int64? = nil) {
+        public init(type: String, path: String, major: Int64? = nil, minor: Int64? = nil,
+                    fileMode: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil) {
             self.type = type
             self.path = path
             self.major = major
             self.minor = minor
+            self.fileMode = fileMode
+            self.uid = uid
+            self.gid = gid
         }
     }
 

@@ -166,12 +166,16 @@ extension ContainerRuntime {
         public var cwd: String?
         /// `uid[:gid]` or a user name from the container's /etc/passwd.
         public var user: String?
+        /// Where to send the master of a new pty that becomes the process's stdio and
+        /// controlling terminal (runc's `exec --tty --console-socket`); nil for no terminal.
+        public var consoleSocket: String?
 
-        public init(args: [String], env: [String] = [], cwd: String? = nil, user: String? = nil) {
+        public init(args: [String], env: [String] = [], cwd: String? = nil, user: String? = nil, consoleSocket: String? = nil) {
             self.args = args
             self.env = env
             self.cwd = cwd
             self.user = user
+            self.consoleSocket = consoleSocket
         }
     }
 
@@ -209,7 +213,9 @@ extension ContainerRuntime {
             }
         }
         let cgroupProcs = record.cgroup.map { Cgroups.manager(recorded: $0, id: id).procsFiles } ?? []
-        let plan = try LaunchPlan(execIn: id, pid: pid, spec: spec, rootfs: record.rootfs, process: process, cgroupProcs: cgroupProcs)
+        process.terminal = options.consoleSocket != nil
+        let plan = try LaunchPlan(execIn: id, pid: pid, spec: spec, rootfs: record.rootfs, process: process, cgroupProcs: cgroupProcs,
+                                  consoleSocket: options.consoleSocket)
         let (monitor, _) = try spawnInit(plan.config, id: id, detach: false, scratch: directory(id))
         do { return try Processes.wait(monitor, stage: "exec") } catch { throw RuntimeError(.system, id, error.description) }
     }

@@ -22,6 +22,9 @@ struct LaunchPlan {
         "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13, "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
     ]
 
+    /// The sizes of berth-init's fixed tables (berth-init.c, struct config).
+    static let maxSysctls = 64, maxDevices = 64
+
     /// Host devices bind-mounted into every container's /dev.
     static let defaultDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]
 
@@ -103,6 +106,8 @@ struct LaunchPlan {
             config.add("hostname", hostname)
         }
 
+        try addSysctls(linux.sysctl ?? [:], namespaces: linux.namespaces ?? [], id: id)
+
         // Root filesystem and mounts.
         config.add("rootfs", bundle.rootfs)
         if let propagation = linux.rootfsPropagation {
@@ -135,9 +140,9 @@ struct LaunchPlan {
             config.add("mount", fields: [source, mount.destination, mount.type ?? "none", "\(options.flags)",
                                          "\(options.propagation)", options.data.joined(separator: ",")])
         }
-        var devices = Self.defaultDevices
-        for device in linux.devices ?? [] where !devices.contains(device.path) { devices.append(device.path) }
-        for device in devices { config.add("device", device) }
+        // A container in a user namespace (always, rootless; new or joined) cannot mknod.
+        let ownsUserNamespace = (linux.namespaces ?? []).contains { $0.type == "user" }
+        try addDevices(linux.devices ?? [], mknod: !ownsUserNamespace, id: id)
         for path in linux.maskedPaths ?? [] { config.add("mask", path) }
         for path in linux.readonlyPaths ?? [] { config.add("ro", path) }
         if spec.root?.readonly == true { config.add("rootro") }
@@ -148,12 +153,14 @@ struct LaunchPlan {
     }
 
     /// The plan of `berth runtime exec`: join the namespaces of the running container `pid`
-    /// and run `process` with the container's capabilities, no_new_privs and seccomp profile.
+    /// and run `process` with the container's capabilities, no_new_privs and seccomp profile;
+    /// with a console socket, its stdio is a new pty of the container's devpts.
     init(execIn id: String, pid: Int32, spec: RuntimeSpec, rootfs: String, process: RuntimeSpec.Process,
-         cgroupProcs: [String]) throws(RuntimeError) {
+         cgroupProcs: [String], consoleSocket: String? = nil) throws(RuntimeError) {
         let linux = spec.linux ?? RuntimeSpec.Linux()
         config.add("exec")
         config.add("clone", "0")
+        if let consoleSocket { config.add("console", consoleSocket) }
         // User first: it gives the capabilities to join the others. Mount last: after it the
         // host's paths no longer resolve.
         let order = ["user", "ipc", "uts", "network", "pid", "cgroup", "mount"]
@@ -194,6 +201,99 @@ struct LaunchPlan {
         }
         if process.noNewPrivileges ?? false { config.add("nnp") }
         if let seccomp = linux.seccomp { config.add("seccomp", try SeccompProfile.compile(seccomp, container: id)) }
+    }
+
+    /// `linux.sysctl`, checked: only namespaced keys, and only when the container has that
+    /// namespace to itself (new, or joined by a path that is not the host's). berth-init writes
+    /// them under the container's /proc/sys, before /proc/sys is made read-only.
+    private mutating func addSysctls(_ sysctls: [String: String], namespaces: [RuntimeSpec.Namespace], id: String) throws(RuntimeError) {
+        let kernelNames = ["network": "net", "ipc": "ipc", "uts": "uts"]
+        guard sysctls.count <= Self.maxSysctls else {
+            throw RuntimeError(.invalidConfig, id, "linux.sysctl: \(sysctls.count) keys; berth-init takes at most \(Self.maxSysctls)")
+        }
+        for key in sysctls.keys.sorted() {
+            let value = sysctls[key] ?? ""
+            guard let path = Sysctl.path(of: key) else {
+                throw RuntimeError(.invalidConfig, id, "linux.sysctl: malformed key \"\(key)\" (expected e.g. net.ipv4.ip_forward)")
+            }
+            guard let type = Sysctl.namespace(of: key) else {
+                throw RuntimeError(.invalidConfig, id, "linux.sysctl: \"\(key)\" is not namespaced and would change the host: remove it (allowed: \(Sysctl.namespacedKeys))")
+            }
+            let namespace = namespaces.first { $0.type == type }
+            let isPrivate: Bool
+            if let namespace {
+                isPrivate = namespace.path.map { !Self.isSameNamespace($0, "/proc/self/ns/" + (kernelNames[type] ?? type)) } ?? true
+            } else {
+                isPrivate = false
+            }
+            guard isPrivate else {
+                throw RuntimeError(.invalidConfig, id, "linux.sysctl: \"\(key)\" needs a private \(type) namespace, or it would change the host's: add {\"type\": \"\(type)\"} to linux.namespaces or remove the key")
+            }
+            guard !value.contains("\n") else {
+                throw RuntimeError(.invalidConfig, id, "linux.sysctl: the value of \"\(key)\" contains a newline")
+            }
+            // /proc/sys/kernel/domainname belongs to the host's root even in a private uts
+            // namespace; setdomainname(2) needs only CAP_SYS_ADMIN over that namespace, which the
+            // container's root has rootless too.
+            if path == "/proc/sys/kernel/domainname" {
+                config.add("domainname", value)
+            } else {
+                config.add("sysctl", fields: [path, value])
+            }
+        }
+    }
+
+    /// Whether two namespace files name the same namespace (same device and inode).
+    static func isSameNamespace(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    }
+
+    /// `linux.devices` and the default devices. Without a user namespace of its own the
+    /// container gets real nodes (mknod, with the spec's mode and owner); in one, mknod of a
+    /// character or block device needs CAP_MKNOD in the initial user namespace, so the host's
+    /// node with the same number is bind-mounted instead, with a warning. FIFOs need no
+    /// privilege and are always made.
+    private mutating func addDevices(_ devices: [RuntimeSpec.Device], mknod: Bool, id: String) throws(RuntimeError) {
+        guard devices.count <= Self.maxDevices else {
+            throw RuntimeError(.invalidConfig, id, "linux.devices: \(devices.count) devices; berth-init takes at most \(Self.maxDevices)")
+        }
+        for (index, device) in devices.enumerated() {
+            let place = "linux.devices[\(index)] (\(device.path))"
+            guard device.path.hasPrefix("/"), !device.path.split(separator: "/").contains("..") else {
+                throw RuntimeError(.invalidConfig, id, "\(place): path must be absolute and without \"..\"")
+            }
+            guard let kind = DeviceNode.Kind(rawValue: device.type) else {
+                throw RuntimeError(.invalidConfig, id, "\(place): unknown type \"\(device.type)\" (expected c, b, u or p)")
+            }
+            let major = device.major ?? 0, minor = device.minor ?? 0
+            if kind != .fifo {
+                guard device.major != nil, device.minor != nil else {
+                    throw RuntimeError(.invalidConfig, id, "\(place): a \(kind == .block ? "block" : "character") device needs major and minor")
+                }
+            }
+            guard (0...0xFFF).contains(major), (0...0xFFFFF).contains(minor) else {
+                throw RuntimeError(.invalidConfig, id, "\(place): major \(major) or minor \(minor) is out of range")
+            }
+            let permissions = (device.fileMode ?? 0o666) & 0o7777
+            if mknod || kind == .fifo {
+                config.add("mknod", fields: [device.path, "\(kind.modeBits | permissions)", "\(major)", "\(minor)",
+                                             "\(device.uid ?? 0)", "\(device.gid ?? 0)"])
+                continue
+            }
+            guard let source = DeviceNode.hostNode(kind: kind, major: major, minor: minor, preferring: device.path) else {
+                throw RuntimeError(.invalidConfig, id, "\(place): mknod is not permitted in a user namespace, and the host has no \(kind == .block ? "block" : "character") device \(major):\(minor) to bind-mount: remove the device or run as root without a user namespace")
+            }
+            // Specs written by docker or podman list the default devices: binding those from
+            // their own paths is what Berth always does, not worth a warning.
+            if !(source == device.path && Self.defaultDevices.contains(source)) {
+                warnings.append("\(place): mknod is not permitted in a user namespace; bind-mounted the host's \(source) instead (mode and owner are the host's, not fileMode/uid/gid)")
+            }
+            config.add("device", fields: [source, device.path])
+        }
+        let listed = Set(devices.map(\.path))
+        for path in Self.defaultDevices where !listed.contains(path) { config.add("device", fields: [path, path]) }
     }
 
     /// Makes the directories of an overlay option absolute, relative to the bundle like root.path.

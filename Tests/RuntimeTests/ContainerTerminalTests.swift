@@ -15,6 +15,17 @@ struct ContainerTerminalTests {
             $0.process?.args = ["sh", "-c", "tty; echo hello"]
             $0.process?.terminal = true
         }
+        let (listener, socket, output) = try Self.listen(in: area)
+        let result = try area.berthRun(["run", "--console-socket", socket, "--bundle", area.bundle, "tty"])
+        #expect(result.status == 0, "\(result.stderr)")
+        listener.waitUntilExit()
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(text.contains("/dev/pts/0"), "\(text)")
+        #expect(text.contains("hello"))
+    }
+
+    /// Starts the console-socket listener in the area; returns it, its socket and its output file.
+    static func listen(in area: Fixture.Area) throws -> (Process, String, String) {
         let socket = area.path + "/console.sock"
         let output = area.path + "/console.out"
         let listener = Process()
@@ -27,13 +38,60 @@ struct ContainerTerminalTests {
             usleep(20_000)
             waited += 1
         }
+        return (listener, socket, output)
+    }
 
-        let result = try area.berthRun(["run", "--console-socket", socket, "--bundle", area.bundle, "tty"])
+    @Test("exec --tty gives the process a new pty of the container's devpts, its master sent to the console socket, and returns its exit code")
+    func execTerminal() throws {
+        let area = try Fixture.Area()
+        defer { area.remove() }
+        try area.setArgs(["sleep", "60"])
+        let id = "exectty-\(getpid())"
+        #expect(try area.berthRun(["run", "--detach", "--bundle", area.bundle, id]).status == 0)
+        defer { _ = try? area.berthRun(["delete", "--force", id]) }
+        let (listener, socket, output) = try Self.listen(in: area)
+        let result = try area.berthRun(["exec", "--tty", "--console-socket", socket, id,
+                                        "sh", "-c", "tty; readlink /proc/1/exe; echo hello; exit 3"])
+        #expect(result.status == 3, "\(result.stderr)")
+        listener.waitUntilExit()
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(text.contains("/dev/pts/0"), "the container's own devpts, where no pty was open yet: \(text)")
+        #expect(text.contains("/bin/busybox"), "in the container's PID and mount namespaces: \(text)")
+        #expect(text.contains("hello"))
+        let plain = try area.berthRun(["exec", id, "sh", "-c", "tty"])
+        #expect(plain.stdout.contains("not a tty"), "without --tty, stdio is not a terminal: \(plain.stdout)")
+    }
+
+    @Test("rootless, exec --tty gets a pty of the container's devpts too",
+          .enabled(if: Fixture.rootlessUnavailableReason == nil, "\(Fixture.rootlessUnavailableReason ?? "")"))
+    func execTerminalRootless() throws {
+        let area = try Fixture.Area(rootless: "berth-test")
+        defer { area.remove() }
+        try area.setArgs(["sleep", "60"])
+        let id = "exectty-rl"
+        #expect(try area.berthRun(["run", "--detach", "--bundle", area.bundle, id]).status == 0)
+        defer { _ = try? area.berthRun(["delete", "--force", id]) }
+        let (listener, socket, output) = try Self.listen(in: area)
+        defer { if listener.isRunning { listener.terminate() } }
+        // The listener runs as root: let the test user connect.
+        #expect(chmod(socket, 0o777) == 0)
+        let result = try area.berthRun(["exec", "--tty", "--console-socket", socket, id, "sh", "-c", "tty"])
         #expect(result.status == 0, "\(result.stderr)")
         listener.waitUntilExit()
         let text = try String(contentsOfFile: output, encoding: .utf8)
         #expect(text.contains("/dev/pts/0"), "\(text)")
-        #expect(text.contains("hello"))
+    }
+
+    @Test("exec --tty and --console-socket go together", arguments: [
+        (["--tty"], "--tty needs --console-socket PATH"),
+        (["--console-socket", "/tmp/x.sock"], "--console-socket is only used with --tty"),
+    ])
+    func execTerminalFlags(flags: [String], message: String) throws {
+        let area = try Fixture.Area()
+        defer { area.remove() }
+        let result = try area.berthRun(["exec"] + flags + ["any", "true"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
     @Test("terminal without --console-socket is refused with what to do")

@@ -74,4 +74,38 @@ import Testing
             Issue.record("unexpected error \(error)")
         }
     }
+
+    @Test("linux.devices become mknod records without a user namespace, and binds of the host's node (with a warning) in one")
+    func devices() throws {
+        let devices: [RuntimeSpec.Device] = [
+            .init(type: "c", path: "/dev/mynull", major: 1, minor: 3, fileMode: 0o640, uid: 7, gid: 8),
+            .init(type: "p", path: "/dev/fifo"),
+            .init(type: "c", path: "/dev/zero", major: 1, minor: 5),
+        ]
+        for userNamespace in [false, true] {
+            let (bundle, path) = try bundle {
+                $0.linux?.devices = devices
+                if !userNamespace { $0.linux?.namespaces?.removeAll { $0.type == "user" } }
+            }
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let plan = try LaunchPlan(id: "t", bundle: bundle, stateDirectory: "/state", consoleSocket: nil)
+            let parsed = records(plan.config)
+            let nodes = parsed.filter { $0.0 == "mknod" }.map(\.1)
+            let binds = parsed.filter { $0.0 == "device" }.map(\.1)
+            let fifo = "/dev/fifo\0\(0o010666)\00\00\00\00\0"
+            if userNamespace {
+                #expect(nodes == [fifo])
+                #expect(binds.first == "/dev/null\0/dev/mynull\0")
+                #expect(plan.warnings.contains { $0.contains("(/dev/mynull): mknod is not permitted in a user namespace") })
+                #expect(plan.warnings.count == 1, "a listed default device bound from its own path needs no warning: \(plan.warnings)")
+                #expect(binds.contains("/dev/zero\0/dev/zero\0"))
+            } else {
+                #expect(nodes == ["/dev/mynull\0\(0o020640)\01\03\07\08\0", fifo, "/dev/zero\0\(0o020666)\01\05\00\00\0"])
+                #expect(!binds.contains { $0.hasSuffix("/dev/mynull\0") || $0.hasSuffix("/dev/zero\0") }, "listed devices are made, not bound")
+                #expect(plan.warnings.isEmpty)
+            }
+            // The defaults not listed are still bound, each from its own host path.
+            #expect(binds.contains("/dev/urandom\0/dev/urandom\0"))
+        }
+    }
 }
