@@ -35,6 +35,9 @@ public struct PruneReport: Sendable, Hashable, Codable {
     public var removedImages: [String] = []
     public var removedBlobs = 0
     public var removedLayers = 0
+    /// Leftovers of interrupted pulls and imports swept from `ingest/` and `tmp/`.
+    public var temporaryFiles = TemporarySweep()
+    /// Everything freed, temporary files included.
     public var reclaimedBytes: Int64 = 0
 }
 
@@ -219,9 +222,13 @@ public struct ImageStore: Sendable {
 
     // MARK: garbage
 
-    /// Removes dangling images (unless `keepDangling`), then every blob and layer directory that no
-    /// remaining image references. `inUse` are image IDs containers use: never removed.
-    public func prune(all: Bool = false, inUse: Set<Digest> = []) throws(ImageError) -> PruneReport {
+    /// Removes dangling images (every unused image with `all`), then every blob and layer directory
+    /// that no remaining image references, then temporary files left alone for
+    /// `temporaryFilesOlderThan` (see `ContentStore.sweepTemporaryFiles`). `inUse` are image IDs
+    /// containers use: never removed.
+    public func prune(all: Bool = false, inUse: Set<Digest> = [],
+                      temporaryFilesOlderThan age: Duration = ContentStore.temporaryFileLifetime) throws(ImageError) -> PruneReport
+    {
         var report = PruneReport()
         var kept: [ImageRecord] = []
         for record in try records() {
@@ -255,6 +262,8 @@ public struct ImageStore: Sendable {
             content.removeLayer(layer)
             report.removedLayers += 1
         }
+        report.temporaryFiles = content.sweepTemporaryFiles(olderThan: age)
+        report.reclaimedBytes += report.temporaryFiles.reclaimedBytes
         return report
     }
 }
