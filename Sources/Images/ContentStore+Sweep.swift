@@ -6,16 +6,17 @@ import Glibc
 import Musl
 #endif
 
-/// What a sweep of the store's temporary areas removed.
+/// Entries of the store's temporary areas and the space they take: what a sweep removed (or, not
+/// removing, would remove), or everything there for `temporaryUsage`.
 public struct TemporarySweep: Sendable, Hashable, Codable {
-    /// Files in `ingest/` and directories in `tmp/` removed.
-    public var removedEntries = 0
-    /// Disk space they took (allocated blocks, each inode once).
-    public var reclaimedBytes: Int64 = 0
+    /// Files in `ingest/` and directories in `tmp/`.
+    public var entries = 0
+    /// Allocated bytes, each inode once.
+    public var bytes: Int64 = 0
 
-    public init(removedEntries: Int = 0, reclaimedBytes: Int64 = 0) {
-        self.removedEntries = removedEntries
-        self.reclaimedBytes = reclaimedBytes
+    public init(entries: Int = 0, bytes: Int64 = 0) {
+        self.entries = entries
+        self.bytes = bytes
     }
 }
 
@@ -26,7 +27,8 @@ extension ContentStore {
 
     /// Removes what interrupted pulls and imports left in `ingest/` and `tmp/`: entries nothing
     /// has changed for `age`, and, for a resumable `<digest>.partial`, only when no writer holds
-    /// its lock.
+    /// its lock. With `removing` false it only reports what it would remove (`system df`).
+    /// `now` is the clock's reading, a parameter so tests can look an hour ahead.
     ///
     /// Age is the newest *ctime* in the entry's tree, not its mtime: layer extraction into `tmp/`
     /// restores the archive's mtimes (often years old), while ctime is set by the kernel on every
@@ -36,7 +38,7 @@ extension ContentStore {
     /// at that moment finds the lock taken and writes a private file instead of resuming into a
     /// file being deleted.
     public func sweepTemporaryFiles(olderThan age: Duration = ContentStore.temporaryFileLifetime,
-                                    now: Date = Date()) -> TemporarySweep
+                                    now: Date = Date(), removing: Bool = true) -> TemporarySweep
     {
         let cutoff = now.timeIntervalSince1970 - Double(age.components.seconds)
             - Double(age.components.attoseconds) / 1e18
@@ -57,37 +59,53 @@ extension ContentStore {
                 // a writer that has not written for an hour is gone.
                 let status = Self.treeStatus(url)
                 guard status.newestChange < cutoff else { continue }
-                FileSystem.remove(url)
-                sweep.removedEntries += 1
-                sweep.reclaimedBytes += status.bytes
+                if removing { FileSystem.remove(url) }
+                sweep.entries += 1
+                sweep.bytes += status.bytes
                 continue
             }
             let status = Self.treeStatus(url)
             guard status.newestChange < cutoff else { continue }
-            let lock = open(lockURL.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard lock >= 0 else { continue }
-            defer { close(lock) }
-            guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { continue }  // a pull is writing it
-            var bytes = status.bytes
+            let lockExisted = FileSystem.exists(lockURL)
+            // Removing, the lock is created if missing so no writer can start on the partial
+            // meanwhile; only looking, a missing lock simply means nobody holds it.
+            let lock = open(lockURL.path, O_RDWR | O_CLOEXEC | (removing ? O_CREAT : 0), 0o644)
+            if lock < 0, removing || errno != ENOENT { continue }
+            defer { if lock >= 0 { close(lock) } }
+            if lock >= 0, flock(lock, LOCK_EX | LOCK_NB) != 0 { continue }  // a pull is writing it
             if url != lockURL {
-                FileSystem.remove(url)
-                sweep.removedEntries += 1
+                if removing { FileSystem.remove(url) }
+                sweep.entries += 1
+                sweep.bytes += status.bytes
             }
-            bytes += Self.treeStatus(lockURL).bytes
-            FileSystem.remove(lockURL)
-            sweep.removedEntries += 1
-            sweep.reclaimedBytes += bytes
+            if lockExisted {
+                sweep.entries += 1
+                sweep.bytes += Self.treeStatus(lockURL).bytes
+            }
+            if removing { FileSystem.remove(lockURL) }
         }
         let scratch = (try? FileManager.default.contentsOfDirectory(atPath: scratchDirectory.path)) ?? []
         for name in scratch.sorted() {
             let url = scratchDirectory.appendingPathComponent(name)
             let status = Self.treeStatus(url)
             guard status.newestChange < cutoff else { continue }
-            discardScratch(url)
-            sweep.removedEntries += 1
-            sweep.reclaimedBytes += status.bytes
+            if removing { discardScratch(url) }
+            sweep.entries += 1
+            sweep.bytes += status.bytes
         }
         return sweep
+    }
+
+    /// Entries in `ingest/` and `tmp/` and the space they take, stale or not.
+    public func temporaryUsage() -> TemporarySweep {
+        var usage = TemporarySweep()
+        for directory in [ingestDirectory, scratchDirectory] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] {
+                usage.entries += 1
+                usage.bytes += Self.treeStatus(directory.appendingPathComponent(name)).bytes
+            }
+        }
+        return usage
     }
 
     /// Allocated bytes of `url` and everything below it, and the newest ctime among them

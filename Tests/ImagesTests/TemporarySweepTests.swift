@@ -49,8 +49,8 @@ import Glibc
         let leftovers = try Leftovers()
         let sweep = leftovers.store.content.sweepTemporaryFiles(olderThan: .zero)
         for url in leftovers.all { #expect(!Self.exists(url), "\(url.lastPathComponent) is swept") }
-        #expect(sweep.removedEntries == 5)
-        #expect(sweep.reclaimedBytes >= 180_000, "the three files' contents at least: \(sweep.reclaimedBytes)")
+        #expect(sweep.entries == 5)
+        #expect(sweep.bytes >= 180_000, "the three files' contents at least: \(sweep.bytes)")
         #expect(Self.exists(leftovers.store.content.ingestDirectory), "the areas themselves stay")
         #expect(Self.exists(leftovers.store.content.scratchDirectory))
     }
@@ -62,7 +62,7 @@ import Glibc
         for url in leftovers.all { #expect(Self.exists(url), "\(url.lastPathComponent) is kept") }
         #expect(sweep == TemporarySweep())
         let later = leftovers.store.content.sweepTemporaryFiles(now: Date().addingTimeInterval(3601))
-        #expect(later.removedEntries == 5, "an hour later the same entries are stale")
+        #expect(later.entries == 5, "an hour later the same entries are stale")
     }
 
     @Test("a partial download whose lock a writer holds is kept, and still resumes")
@@ -78,7 +78,7 @@ import Glibc
             // The writer (and so its lock) must outlive the sweep, as a running pull's does.
             let whileWriting = withExtendedLifetime(writer) { store.content.sweepTemporaryFiles(olderThan: .zero) }
             #expect(Self.exists(partial), "a running pull's partial survives the sweep")
-            #expect(whileWriting.removedEntries == 0)
+            #expect(whileWriting.entries == 0)
         }
         // The writer went away without committing, as a killed pull does; the next one resumes.
         let resumed = try store.content.writer(expected: descriptor)
@@ -96,7 +96,7 @@ import Glibc
             try writer.write(content.prefix(4_000))
         }
         let sweep = store.content.sweepTemporaryFiles(olderThan: .zero)
-        #expect(sweep.removedEntries == 2, "the partial and its lock file")
+        #expect(sweep.entries == 2, "the partial and its lock file")
         let next = try store.content.writer(expected: descriptor)
         #expect(next.offset == 0)
         try next.write(content)
@@ -107,10 +107,26 @@ import Glibc
     func pruneReports() throws {
         let leftovers = try Leftovers()
         let report = try leftovers.store.prune(temporaryFilesOlderThan: .zero)
-        #expect(report.temporaryFiles.removedEntries == 5)
-        #expect(report.reclaimedBytes == report.temporaryFiles.reclaimedBytes, "nothing else was there to free")
+        #expect(report.temporaryFiles.entries == 5)
+        #expect(report.reclaimedBytes == report.temporaryFiles.bytes, "nothing else was there to free")
         #expect(report.reclaimedBytes >= 180_000)
         let fresh = try Leftovers()
-        #expect(try fresh.store.prune().temporaryFiles.removedEntries == 0, "by default only entries over an hour old go")
+        #expect(try fresh.store.prune().temporaryFiles.entries == 0, "by default only entries over an hour old go")
+    }
+}
+
+/// `system df`'s view of the temporary areas: measured, never swept.
+@Suite struct TemporaryUsageTests {
+    @Test("disk usage counts temporary files and what a prune would free, and removes nothing")
+    func diskUsage() throws {
+        let leftovers = try TemporarySweepTests.Leftovers()
+        let recent = try leftovers.store.diskUsage()
+        #expect(recent.temporaryEntries == 5, "four files in ingest/, one directory in tmp/")
+        #expect(recent.temporaryBytes >= 180_000)
+        #expect(recent.reclaimableTemporaryEntries == 0, "nothing is an hour old")
+        let stale = try leftovers.store.diskUsage(temporaryFilesOlderThan: .zero)
+        #expect(stale.reclaimableTemporaryEntries == 5)
+        #expect(stale.reclaimableTemporaryBytes >= 180_000)
+        for url in leftovers.all { #expect(TemporarySweepTests.exists(url), "\(url.lastPathComponent) is still there") }
     }
 }

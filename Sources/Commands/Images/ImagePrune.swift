@@ -12,7 +12,7 @@ struct ImagePrune: AsyncParsableCommand {
     func run() throws {
         let report = try store.openStore().prune(all: all)
         for image in report.removedImages { print("Deleted: \(image)") }
-        print("Removed \(report.removedBlobs) blobs, \(report.removedLayers) layers and \(report.temporaryFiles.removedEntries) temporary files; "
+        print("Removed \(report.removedBlobs) blobs, \(report.removedLayers) layers and \(report.temporaryFiles.entries) temporary files; "
               + "reclaimed \(ImageFormat.size(report.reclaimedBytes))")
     }
 }
