@@ -29,7 +29,8 @@ enum RetryDelay: Sendable, Hashable {
     static func parse(_ header: String, now: Date) -> Duration? {
         let text = header.trimmingCharacters(in: .whitespaces)
         if !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber) {
-            // Far beyond any limit already; clamping keeps the arithmetic from overflowing.
+            // Twelve digits are already millennia, far beyond any limit; reading no more keeps
+            // Int64 from overflowing on an absurd header.
             return .seconds(Int64(text.prefix(12)) ?? 0)
         }
         let formatter = DateFormatter()

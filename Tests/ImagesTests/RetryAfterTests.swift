@@ -49,18 +49,19 @@ import Testing
         let requests = server.requests
         try #require(requests.count == 2, "one refused request and one retry")
         let waited = requests[0].arrived.duration(to: requests[1].arrived)
+        // No upper bound: with the suite's blocking tests sharing two cores, a retry can come late.
         #expect(waited >= .seconds(2), "the retry came \(waited) after the 429")
-        #expect(waited < .seconds(4))
     }
 
     @Test("a 503 asking for longer than the bound fails at once, saying how long to wait")
     func refusesLongWait() async throws {
         let server = try ScriptedHTTPServer([.init(status: 503, headers: ["Retry-After": "3600"])])
         defer { server.stop() }
-        let start = ContinuousClock.now
         let error = await #expect(throws: ImageError.self) { try await Self.client(server, limit: .seconds(5)).verifyLogin() }
-        #expect(ContinuousClock.now - start < .seconds(5), "no waiting for an answer that will not change")
-        #expect(server.requests.count == 1)
+        // Ignoring the header would retry after back-off (4 requests); waiting out the bound
+        // would retry once (2). One request means it gave up at once. Timing is not asserted:
+        // on a loaded machine it measures the machine.
+        #expect(server.requests.count == 1, "no waiting for an answer that will not change")
         #expect(error?.code == .registryError)
         #expect(error?.message.contains("3600 s") == true, "\(String(describing: error))")
     }
