@@ -12,7 +12,8 @@ final class BlobTransfer: NSObject, URLSessionDataDelegate, Sendable {
     enum Outcome {
         case completed(Descriptor)
         case challenged(AuthChallenge)
-        case failed(ImageError, transient: Bool)
+        /// `status` and `retryAfter` are the HTTP status and `Retry-After` header, when there was a reply.
+        case failed(ImageError, transient: Bool, status: Int = 0, retryAfter: String? = nil)
     }
 
     private struct State {
@@ -20,6 +21,7 @@ final class BlobTransfer: NSObject, URLSessionDataDelegate, Sendable {
         var status = 0
         var challenge: AuthChallenge?
         var failure: ImageError?
+        var retryAfter: String?
         var continuation: CheckedContinuation<Outcome, Never>?
     }
 
@@ -83,6 +85,7 @@ final class BlobTransfer: NSObject, URLSessionDataDelegate, Sendable {
                 state.failure = ImageError(.registryError, endpointDescription, "range not satisfiable; restarting the download")
                 return .cancel
             default:
+                state.retryAfter = http?.value(forHTTPHeaderField: "Retry-After")
                 state.failure = ImageError(status == 404 ? .imageNotFound : .registryError, endpointDescription,
                                            status == 404 ? "blob not found in the registry" : "registry answered HTTP \(status)")
                 return .cancel
@@ -124,7 +127,7 @@ final class BlobTransfer: NSObject, URLSessionDataDelegate, Sendable {
                 outcome = .challenged(challenge)
             } else if let failure = state.failure {
                 let transient = failure.code == .registryError && (state.status >= 500 || state.status == 429 || state.status == 416)
-                outcome = .failed(failure, transient: transient)
+                outcome = .failed(failure, transient: transient, status: state.status, retryAfter: state.retryAfter)
             } else if state.status == 401 {
                 outcome = .failed(ImageError(.unauthorized, endpointDescription, "authentication required; run `berth login`"), transient: false)
             } else if let error {

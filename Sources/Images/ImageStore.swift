@@ -35,6 +35,9 @@ public struct PruneReport: Sendable, Hashable, Codable {
     public var removedImages: [String] = []
     public var removedBlobs = 0
     public var removedLayers = 0
+    /// Leftovers of interrupted pulls and imports swept from `ingest/` and `tmp/`.
+    public var temporaryFiles = TemporarySweep()
+    /// Everything freed, temporary files included.
     public var reclaimedBytes: Int64 = 0
 }
 
@@ -219,9 +222,13 @@ public struct ImageStore: Sendable {
 
     // MARK: garbage
 
-    /// Removes dangling images (unless `keepDangling`), then every blob and layer directory that no
-    /// remaining image references. `inUse` are image IDs containers use: never removed.
-    public func prune(all: Bool = false, inUse: Set<Digest> = []) throws(ImageError) -> PruneReport {
+    /// Removes dangling images (every unused image with `all`), then every blob and layer directory
+    /// that no remaining image references, then temporary files left alone for
+    /// `temporaryFilesOlderThan` (see `ContentStore.sweepTemporaryFiles`). `inUse` are image IDs
+    /// containers use: never removed.
+    public func prune(all: Bool = false, inUse: Set<Digest> = [],
+                      temporaryFilesOlderThan age: Duration = ContentStore.temporaryFileLifetime) throws(ImageError) -> PruneReport
+    {
         var report = PruneReport()
         var kept: [ImageRecord] = []
         for record in try records() {
@@ -255,6 +262,8 @@ public struct ImageStore: Sendable {
             content.removeLayer(layer)
             report.removedLayers += 1
         }
+        report.temporaryFiles = content.sweepTemporaryFiles(olderThan: age)
+        report.reclaimedBytes += report.temporaryFiles.bytes
         return report
     }
 }
@@ -269,11 +278,18 @@ public struct DiskUsage: Sendable, Hashable, Codable {
     public var layersInUse = 0
     public var layerBytes: Int64 = 0
     public var reclaimableLayerBytes: Int64 = 0
+    /// Entries in `ingest/` and `tmp/` (partial downloads, unpacks in progress or abandoned).
+    public var temporaryEntries = 0
+    public var temporaryBytes: Int64 = 0
+    /// Those a prune would sweep now.
+    public var reclaimableTemporaryEntries = 0
+    public var reclaimableTemporaryBytes: Int64 = 0
 }
 
 extension ImageStore {
-    /// Measures blobs and layer directories, and how much of each no named image references.
-    public func diskUsage() throws(ImageError) -> DiskUsage {
+    /// Measures blobs and layer directories, and how much of each no named image references, and
+    /// the temporary areas with what a prune would sweep from them.
+    public func diskUsage(temporaryFilesOlderThan age: Duration = ContentStore.temporaryFileLifetime) throws(ImageError) -> DiskUsage {
         var usage = DiskUsage()
         let all = try records()
         usage.images = Set(all.map(\.manifest.digest)).count
@@ -297,6 +313,12 @@ extension ImageStore {
             usage.layerBytes += size
             if liveLayers.contains(layer) { usage.layersInUse += 1 } else { usage.reclaimableLayerBytes += size }
         }
+        let temporary = content.temporaryUsage()
+        let stale = content.sweepTemporaryFiles(olderThan: age, removing: false)
+        usage.temporaryEntries = temporary.entries
+        usage.temporaryBytes = temporary.bytes
+        usage.reclaimableTemporaryEntries = stale.entries
+        usage.reclaimableTemporaryBytes = stale.bytes
         return usage
     }
 }

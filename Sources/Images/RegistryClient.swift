@@ -10,17 +10,24 @@ import FoundationNetworking
 /// Authentication follows the registry's `WWW-Authenticate` challenge: `Bearer` fetches a token
 /// for the repository scope from the named realm (anonymously, or with the stored credential),
 /// `Basic` sends the credential. Tokens are cached per scope for the life of the client.
-/// Transient failures (connection lost, 5xx, 429) are retried with back-off.
+/// Transient failures (connection lost, 5xx, 429) are retried with back-off, or after the wait a
+/// 429/503 asks for in `Retry-After` when that is at most `maximumRetryDelay` (see `RetryDelay`).
 public actor RegistryClient {
     public nonisolated let endpoint: RegistryEndpoint
     let credential: Credential?
     let retries: Int
+    let maximumRetryDelay: Duration
     private var authorizations: [String: String] = [:]  // scope → Authorization header value
 
-    public init(endpoint: RegistryEndpoint, credential: Credential?, retries: Int = 3) {
+    /// A `Retry-After` longer than `maximumRetryDelay` fails the request at once instead of
+    /// holding the command.
+    public init(endpoint: RegistryEndpoint, credential: Credential?, retries: Int = 3,
+                maximumRetryDelay: Duration = .seconds(30))
+    {
         self.endpoint = endpoint
         self.credential = credential
         self.retries = retries
+        self.maximumRetryDelay = maximumRetryDelay
     }
 
     /// The manifests Berth can read, in order of preference.
@@ -76,9 +83,12 @@ public actor RegistryClient {
                     throw ImageError(.unauthorized, endpoint.registry, loginAdvice)
                 }
                 try await answer(challenge, scope: scope)
-            case .failed(let error, let transient):
+            case .failed(let error, let transient, let status, let retryAfter):
                 guard transient, attempt <= retries, !Task.isCancelled else { throw error }
-                try? await Task.sleep(for: .milliseconds(250 << attempt))
+                switch RetryDelay.decide(status: status, retryAfter: retryAfter, attempt: attempt, limit: maximumRetryDelay) {
+                case .wait(let delay): try? await Task.sleep(for: delay)
+                case .tooLong(let asked): throw tooBusy(status, asked: asked)
+                }
             }
         }
     }
@@ -170,7 +180,7 @@ public actor RegistryClient {
             } catch {
                 let mapped = unreachable(error)
                 if mapped.transient, attempt <= retries, !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(250 << attempt))
+                    try? await Task.sleep(for: RetryDelay.backOff(attempt: attempt))
                     continue
                 }
                 throw mapped.error
@@ -186,9 +196,16 @@ public actor RegistryClient {
             if response.statusCode == 401 || response.statusCode == 403 {
                 throw ImageError(.unauthorized, endpoint.registry, loginAdvice)
             }
-            if response.statusCode == 429 || response.statusCode >= 500, attempt <= retries {
-                try? await Task.sleep(for: .milliseconds(250 << attempt))
-                continue
+            if response.statusCode == 429 || response.statusCode >= 500, attempt <= retries, !Task.isCancelled {
+                switch RetryDelay.decide(status: response.statusCode, retryAfter: response.value(forHTTPHeaderField: "Retry-After"),
+                                         attempt: attempt, limit: maximumRetryDelay)
+                {
+                case .wait(let delay):
+                    try? await Task.sleep(for: delay)
+                    continue
+                case .tooLong(let asked):
+                    throw tooBusy(response.statusCode, asked: asked)
+                }
             }
             return (result.0, response)
         }
@@ -233,6 +250,12 @@ public actor RegistryClient {
         default:
             throw ImageError(.registryError, endpoint.registry, "unsupported authentication scheme \(challenge.scheme)")
         }
+    }
+
+    /// A registry that asked for a longer pause than Berth waits for.
+    func tooBusy(_ status: Int, asked: Duration) -> ImageError {
+        ImageError(.registryError, endpoint.registry,
+                   "registry \(endpoint.registry) answered HTTP \(status) and asks to retry in \(asked.roundedUpSeconds) s; try again then")
     }
 
     private func failure(_ response: HTTPURLResponse, _ data: Data, about subject: String) -> ImageError {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Images
 
 /// `berth image prune`: removes dangling images (all unused with `--all`) and every blob and
-/// layer directory no remaining image references.
+/// layer directory no remaining image references, and what interrupted pulls left behind.
 struct ImagePrune: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove unused images, blobs and layers.")
 
@@ -12,6 +12,7 @@ struct ImagePrune: AsyncParsableCommand {
     func run() throws {
         let report = try store.openStore().prune(all: all)
         for image in report.removedImages { print("Deleted: \(image)") }
-        print("Removed \(report.removedBlobs) blobs and \(report.removedLayers) layers; reclaimed \(ImageFormat.size(report.reclaimedBytes))")
+        print("Removed \(report.removedBlobs) blobs, \(report.removedLayers) layers and \(report.temporaryFiles.entries) temporary files; "
+              + "reclaimed \(ImageFormat.size(report.reclaimedBytes))")
     }
 }

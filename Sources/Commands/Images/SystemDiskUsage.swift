@@ -8,7 +8,8 @@ struct SystemCommand: AsyncParsableCommand {
                                                     subcommands: [SystemDiskUsage.self])
 }
 
-/// `berth system df`: space used by images (blobs) and unpacked layers, and how much is reclaimable.
+/// `berth system df`: space used by images (blobs), unpacked layers and temporary files, and how much
+/// is reclaimable.
 struct SystemDiskUsage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "df", abstract: "Show disk usage.")
 
@@ -20,6 +21,9 @@ struct SystemDiskUsage: AsyncParsableCommand {
         print(ImageFormat.table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], [
             ["Images", "\(usage.images)", "\(usage.namedImages)", ImageFormat.size(usage.blobBytes), ImageFormat.size(usage.reclaimableBlobBytes)],
             ["Layers", "\(usage.layers)", "\(usage.layersInUse)", ImageFormat.size(usage.layerBytes), ImageFormat.size(usage.reclaimableLayerBytes)],
+            // ACTIVE here: entries a prune would keep (recent, or a pull's locked partial).
+            ["Temporary", "\(usage.temporaryEntries)", "\(usage.temporaryEntries - usage.reclaimableTemporaryEntries)",
+             ImageFormat.size(usage.temporaryBytes), ImageFormat.size(usage.reclaimableTemporaryBytes)],
         ]))
     }
 }
