@@ -106,8 +106,29 @@ public actor RegistryClient {
     }
 
     /// Uploads a blob from the store (monolithic POST + PUT), unless the registry has it.
+    ///
+    /// An upload session is not retried by repeating its PUT: a registry that already completed
+    /// or dropped the session answers 404 BLOB_UPLOAD_UNKNOWN. A failed attempt is followed by a
+    /// check for the blob (the PUT may have landed) and a new session.
     public func pushBlob(repository: String, _ descriptor: Descriptor, from store: ContentStore) async throws(ImageError) -> Bool {
         if try await hasBlob(repository: repository, descriptor.digest) { return false }
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try await uploadBlob(repository: repository, descriptor, from: store)
+                return true
+            } catch {
+                guard error.code == .registryUnreachable || error.code == .registryError,
+                      attempt <= retries, !Task.isCancelled else { throw error }
+                if try await hasBlob(repository: repository, descriptor.digest) { return true }
+                try? await Task.sleep(for: RetryDelay.backOff(attempt: attempt))
+            }
+        }
+    }
+
+    /// One upload session: POST for a location, then PUT the whole blob to it, once.
+    private func uploadBlob(repository: String, _ descriptor: Descriptor, from store: ContentStore) async throws(ImageError) {
         let scope = pushScope(repository)
         var start = URLRequest(url: url("/v2/\(repository)/blobs/uploads/"))
         start.httpMethod = "POST"
@@ -128,9 +149,8 @@ public actor RegistryClient {
         put.httpMethod = "PUT"
         put.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
         put.setValue(String(descriptor.size), forHTTPHeaderField: "Content-Length")
-        let (data, response) = try await send(put, scope: scope, bodyFile: store.blobURL(descriptor.digest))
+        let (data, response) = try await send(put, scope: scope, bodyFile: store.blobURL(descriptor.digest), retrying: false)
         guard response.statusCode == 201 else { throw failure(response, data, about: "upload of \(descriptor.digest)") }
-        return true
     }
 
     /// Uploads a manifest under a tag or digest.
@@ -166,8 +186,10 @@ public actor RegistryClient {
     }
 
     /// Sends a request with the cached authorization, answering one challenge, retrying
-    /// transient failures.
-    func send(_ original: URLRequest, scope: String, bodyFile: URL? = nil) async throws(ImageError) -> (Data, HTTPURLResponse) {
+    /// transient failures unless `retrying` is false (requests that are not idempotent).
+    func send(_ original: URLRequest, scope: String, bodyFile: URL? = nil,
+              retrying: Bool = true) async throws(ImageError) -> (Data, HTTPURLResponse) {
+        let retries = retrying ? self.retries : 0
         var attempt = 0
         var answered = false
         while true {
