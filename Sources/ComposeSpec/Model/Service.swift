@@ -361,8 +361,12 @@ extension NodeDecoder {
         return result
     }
 
-    func serviceNetworks() throws -> [String: ServiceNetwork?] {
-        var result: [String: ServiceNetwork?] = [:]
+    func serviceNetworks() throws -> [String: ServiceNetwork?] { try namedMap(ServiceNetwork.self) }
+
+    /// A list of names, or a mapping of name → settings (null for defaults), as a map: the shape of
+    /// a service's `networks` and `models`.
+    func namedMap<T: Decodable>(_ type: T.Type) throws -> [String: T?] {
+        var result: [String: T?] = [:]
         if node.sequenceItems != nil {
             for name in try decode([String].self) { result[name] = .some(nil) }
             return result
@@ -371,7 +375,7 @@ extension NodeDecoder {
         for pair in pairs {
             let name = pair.key.scalarText ?? ""
             let value = child(pair.value, key: name)
-            result[name] = value.isNull ? .some(nil) : try value.decode(ServiceNetwork.self)
+            result[name] = value.isNull ? .some(nil) : try value.decode(T.self)
         }
         return result
     }

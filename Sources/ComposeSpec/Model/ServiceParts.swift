@@ -405,18 +405,5 @@ public struct RealtimeMicroseconds: Sendable, Hashable, Codable {
 
 extension NodeDecoder {
     /// `models` in list form (names) or map form (name → variables), as a map.
-    func serviceModels() throws -> [String: ServiceModel?] {
-        var result: [String: ServiceModel?] = [:]
-        if node.sequenceItems != nil {
-            for name in try decode([String].self) { result[name] = .some(nil) }
-            return result
-        }
-        guard let pairs = node.mappingPairs else { throw typeMismatch("a list or a mapping") }
-        for pair in pairs {
-            let name = pair.key.scalarText ?? ""
-            let value = child(pair.value, key: name)
-            result[name] = value.isNull ? .some(nil) : try value.decode(ServiceModel.self)
-        }
-        return result
-    }
+    func serviceModels() throws -> [String: ServiceModel?] { try namedMap(ServiceModel.self) }
 }
