@@ -59,6 +59,8 @@ let package = Package(
                 exclude: ["README.md"]),
 
         // top
+        .target(name: "Engine", dependencies: ["EngineAPI", "Runtime", "Images", "StateStore", "OCISpec", "SystemSupport"],
+                exclude: ["README.md"]),
         .target(name: "Commands", dependencies: [
             "ComposeSpec", "YAML", "OCISpec", "Runtime", "Images",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -81,6 +83,7 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "EngineAPI", "ComposeSpec"],
                     exclude: ["Golden"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec"],
                     exclude: ["Golden"]),
     ]
