@@ -221,9 +221,24 @@ public final class LocalEngine: ContainerEngine {
             try runtimeCall("container \(id)") { () throws(RuntimeError) in try runtime.delete(id, force: true) }
         }
         for path in [locations.bundle(id), locations.layer(id)] where Files.exists(path) {
+            if rootless { Self.makeDirectoriesWritable(path) }
             do { try Files.removeTree(path, stage: "remove") } catch {
                 throw EngineError(.failed, object: "container \(id)", error.description)
             }
+        }
+    }
+
+    /// Gives the owner write and search permission on every directory under `path`. Overlay
+    /// leaves its `work/work` at mode 000; as root that does not matter, but rootless the user is
+    /// only its owner (container root is mapped to the user) and could not remove it otherwise.
+    /// Files that container users other than root created are owned by subordinate IDs and stay
+    /// out of reach here (that needs the user namespace: see the report of issue 6).
+    static func makeDirectoriesWritable(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return }
+        if info.st_uid == geteuid() && info.st_mode & 0o700 != 0o700 { chmod(path, (info.st_mode & 0o7777) | 0o700) }
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+            makeDirectoriesWritable(path + "/" + entry)
         }
     }
 
