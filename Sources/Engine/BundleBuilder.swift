@@ -43,6 +43,9 @@ struct BundleBuilder {
                                         options: ["lowerdir=" + layers.reversed().joined(separator: ":"),
                                                   "upperdir=" + upperDir, "workdir=" + workDir])
         oci.mounts = [overlay] + (oci.mounts ?? []) + (try serviceMounts())
+        try applyResources(&oci)
+        try applySecurity(&oci)
+        // `ports` are issue 5's (Networking); `tty`/`stdin_open` matter once attach exists.
         let namespaces = try namespaces(oci.linux?.namespaces ?? [])
         oci.linux?.namespaces = namespaces
         if !namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {
