@@ -204,7 +204,7 @@ public final class LocalEngine: ContainerEngine {
         } catch {
             throw EngineError(.failed, object: object, error.description)
         }
-        return try await Blocking.run { () throws(EngineError) -> Int32 in
+        let pid = try await Blocking.run { () throws(EngineError) -> Int32 in
             try self.launching.withLock { _ throws(EngineError) -> Int32 in
                 try self.runtimeCall(object) { () throws(RuntimeError) -> Int32 in
                     // Detached: the monitor outlives this process. Its stdout and stderr are
@@ -213,6 +213,16 @@ public final class LocalEngine: ContainerEngine {
                 }
             }
         }
+        // The container waits before its entrypoint: its loopback is up before it runs. Rootless
+        // this needs CAP_SYS_ADMIN in our own user namespace too, which we lack; there berth-init
+        // (or the rootless network of issue 5) has to do it, and lo stays down until then.
+        if !rootless, (try? RuntimeBundle(path: bundle, container: id))?.spec.linux?.namespaces?.contains(.init(type: "network")) == true {
+            do { try await Loopback.bringUp(pid: pid, container: object) } catch {
+                try? runtime.delete(id, force: true)
+                throw error
+            }
+        }
+        return pid
     }
 
     /// Removes the bundle, the writable layer and the runtime's state of `id`.

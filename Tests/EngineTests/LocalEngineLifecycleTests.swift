@@ -110,3 +110,21 @@ struct LocalEngineLifecycleTests {
         #expect(try await area.engine.observe(project: "demo").containers.isEmpty)
     }
 }
+
+extension LocalEngineLifecycleTests {
+    @Test("a container's network namespace is its own and holds only the loopback interface, up (networks are issue 5)")
+    func loopbackOnly() async throws {
+        let area = try EngineFixture.Area()
+        defer { area.remove() }
+        var spec = try await area.spec("demo-net-1", command: ["sh", "-c", "ls /sys/class/net > /out/interfaces; cat /sys/class/net/lo/flags > /out/flags"])
+        spec.mounts = [.init(kind: .bind, source: area.host, target: "/out")]
+        let id = try await area.engine.createContainer(spec)
+        try await area.engine.startContainer(id: id)
+        #expect(try await area.waitForExit(id)?.exitCode == 0)
+        #expect(try String(contentsOfFile: area.host + "/interfaces", encoding: .utf8) == "lo\n")
+        let flags = try String(contentsOfFile: area.host + "/flags", encoding: .utf8)
+        let value = Int(flags.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(2), radix: 16) ?? 0
+        #expect(value & 0x1 != 0, "lo is up (IFF_UP), flags \(flags)")
+        try await area.engine.removeContainer(id: id, force: false, removeAnonymousVolumes: true)
+    }
+}
