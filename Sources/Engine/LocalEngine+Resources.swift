@@ -8,6 +8,8 @@ extension LocalEngine {
     /// The label that ties an anonymous volume to the container that made it, so that
     /// `removeContainer(removeAnonymousVolumes:)` finds it. Anonymous volumes belong to no project.
     static let anonymousVolumeOwner = "dev.berth.anonymous-volume.container"
+    /// Where the owner mounts it, so that a replacement container takes over the right one.
+    static let anonymousVolumeTarget = "dev.berth.anonymous-volume.target"
 
     /// Records the network. Networking is issue 5: until then a network is a name in the state
     /// store and containers get a private network namespace with loopback only.
@@ -60,10 +62,24 @@ extension LocalEngine {
     }
 
     /// The host directory for a volume mount: a named volume is created on first use (docker's
-    /// implicit creation), an anonymous one is made for this container.
-    func volumeDirectory(for mount: ContainerSpec.Mount, index: Int, container id: String, object: String) throws(EngineError) -> String {
+    /// implicit creation); an anonymous one is taken over from `inheritFrom` (the container this
+    /// one replaces) when it had one at the same target, else made for this container.
+    func volumeDirectory(for mount: ContainerSpec.Mount, index: Int, container id: String, inheritFrom: String?,
+                         object: String) throws(EngineError) -> String {
         if mount.kind == .anonymousVolume {
-            return try makeVolume(name: "\(id.prefix(12))-\(index)", project: "", labels: [Self.anonymousVolumeOwner: id])
+            let labels = [Self.anonymousVolumeOwner: id, Self.anonymousVolumeTarget: mount.target]
+            if let inheritFrom {
+                let volumes = try stateCall(object) { () throws(StateError) in try store.volumes(project: "") }
+                if var previous = volumes.first(where: {
+                    $0.labels[Self.anonymousVolumeOwner] == inheritFrom && $0.labels[Self.anonymousVolumeTarget] == mount.target
+                }) {
+                    previous.labels = labels
+                    let updated = previous
+                    try stateCall(object) { () throws(StateError) in try store.save(updated) }
+                    return updated.mountpoint
+                }
+            }
+            return try makeVolume(name: "\(id.prefix(12))-\(index)", project: "", labels: labels)
         }
         guard let name = mount.source, !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {
             throw EngineError(.invalidState, object: object, "volume mount on \(mount.target) needs a volume name")

@@ -61,7 +61,7 @@ public final class LocalEngine: ContainerEngine {
             let builder = BundleBuilder(
                 spec: spec, id: id, process: process, layers: layers.map(\.path), upperDir: layer + "/upper", workDir: layer + "/work",
                 rootless: rootless, uidMappings: maps.uid, gidMappings: maps.gid,
-                volumePath: { (mount, index) throws(EngineError) in try self.volumeDirectory(for: mount, index: index, container: id, object: object) },
+                volumePath: { (mount, index) throws(EngineError) in try self.volumeDirectory(for: mount, index: index, container: id, inheritFrom: spec.inheritAnonymousVolumesFrom, object: object) },
                 containerPID: { (other) throws(EngineError) in try self.pid(of: other, for: object) })
             let oci = try builder.make()
             for mount in spec.mounts where mount.kind == .bind && mount.createHostPath {
