@@ -27,8 +27,9 @@ public final class LocalEngine: ContainerEngine {
     public init(locations: EngineLocations = .current(), initPath: String? = nil) throws(EngineError) {
         self.locations = locations
         rootless = geteuid() != 0
-        let executableDirectory = URL(fileURLWithPath: CommandLine.arguments.first ?? "/usr/bin/berth")
-            .resolvingSymlinksInPath().deletingLastPathComponent().path
+        // /proc/self/exe, not argv[0]: `berth` found on PATH has no directory in argv[0].
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/usr/bin/berth"
+        let executableDirectory = URL(fileURLWithPath: executable).deletingLastPathComponent().path
         runtime = ContainerRuntime(stateRoot: locations.runtimeState, initPath: initPath ?? executableDirectory + "/berth-init")
         do {
             images = try ImageStore(dataDirectory: URL(fileURLWithPath: locations.data, isDirectory: true))
