@@ -228,6 +228,8 @@ public final class LocalEngine: ContainerEngine {
 
     /// Removes the bundle, the writable layer and the runtime's state of `id`.
     func removeStorage(_ id: String) throws(EngineError) {
+        // The id becomes a path: only ids this engine could have made are acted on.
+        guard Self.isEngineID(id) else { return }
         if Files.exists(locations.runtimeState + "/" + id) {
             try runtimeCall("container \(id)") { () throws(RuntimeError) in try runtime.delete(id, force: true) }
         }
@@ -308,6 +310,10 @@ public final class LocalEngine: ContainerEngine {
         default: .failed
         }
         return EngineError(code, object: object, error.message)
+    }
+
+    static func isEngineID(_ id: String) -> Bool {
+        id.utf8.count == 64 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
     /// 64 hex digits, as docker's container IDs.

@@ -117,3 +117,16 @@ struct BundleBuilderTests {
         })
     }
 }
+
+@Suite("LocalEngine ids")
+struct LocalEngineIDTests {
+    @Test("new ids are 64 lowercase hex digits, and only such ids name storage to remove")
+    func ids() {
+        let id = LocalEngine.newID()
+        #expect(LocalEngine.isEngineID(id))
+        #expect(LocalEngine.newID() != id)
+        for bad in ["", "../../etc", String(repeating: "A", count: 64), String(repeating: "a", count: 63) + "/"] {
+            #expect(!LocalEngine.isEngineID(bad), "\(bad)")
+        }
+    }
+}
