@@ -128,3 +128,33 @@ extension LocalEngineLifecycleTests {
         try await area.engine.removeContainer(id: id, force: false, removeAnonymousVolumes: true)
     }
 }
+
+extension LocalEngineLifecycleTests {
+    @Test("pause shows paused and stops the container's progress; unpause resumes it")
+    func pauseAndUnpause() async throws {
+        let area = try EngineFixture.Area()
+        defer { area.remove() }
+        var spec = try await area.spec("demo-ticker-1", command: ["sh", "-c", "trap 'exit 0' TERM; while true; do echo tick >> /out/ticks; busybox sleep 0.1 & wait; done"])
+        spec.mounts = [.init(kind: .bind, source: area.host, target: "/out")]
+        let id = try await area.engine.createContainer(spec)
+        try await area.engine.startContainer(id: id)
+        try await Task.sleep(for: .milliseconds(300))
+
+        try await area.engine.pauseContainer(id: id)
+        #expect(try await area.observed(id)?.state == .paused)
+        // A write already in the kernel when the freeze began may still land: let it.
+        try await Task.sleep(for: .milliseconds(100))
+        let frozen = try String(contentsOfFile: area.host + "/ticks", encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try String(contentsOfFile: area.host + "/ticks", encoding: .utf8) == frozen, "no tick while paused")
+
+        try await area.engine.unpauseContainer(id: id)
+        #expect(try await area.observed(id)?.state == .running)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try String(contentsOfFile: area.host + "/ticks", encoding: .utf8).count > frozen.count, "ticking again")
+
+        try await area.engine.stopContainer(id: id, signal: "TERM", gracePeriod: 5)
+        #expect(try await area.observed(id)?.exitCode == 0)
+        try await area.engine.removeContainer(id: id, force: false, removeAnonymousVolumes: true)
+    }
+}
