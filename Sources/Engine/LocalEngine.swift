@@ -181,13 +181,24 @@ public final class LocalEngine: ContainerEngine {
         try stateCall(object) { () throws(StateError) in try store.removeContainer(id: id) }
     }
 
-    public func pauseContainer(id: String) async throws(EngineError) { try setPaused(id, true) }
-    public func unpauseContainer(id: String) async throws(EngineError) { try setPaused(id, false) }
+    public func pauseContainer(id: String) async throws(EngineError) { try await setPaused(id, true) }
+    public func unpauseContainer(id: String) async throws(EngineError) { try await setPaused(id, false) }
 
-    private func setPaused(_ id: String, _ paused: Bool) throws(EngineError) {
+    /// Returns once the runtime reports the new state, as `docker pause` does: the v1 freezer
+    /// passes through FREEZING, which the runtime reports as running, and a caller that reads
+    /// files the container writes must not see it move after pause returned.
+    private func setPaused(_ id: String, _ paused: Bool) async throws(EngineError) {
         var record = try stored(id)
         let object = "container \(record.name)"
         try runtimeCall(object) { () throws(RuntimeError) in try runtime.setPaused(id, paused) }
+        let wanted: RuntimeSpecState.Status = paused ? .paused : .running
+        try await Blocking.run { () throws(EngineError) in
+            for _ in 0..<500 {
+                if try self.runtimeState(id, object: object)?.status == wanted { return }
+                usleep(10_000)
+            }
+            throw EngineError(.failed, object: object, "the container did not become \(wanted.rawValue) within 5 s (cgroup freezer busy?)")
+        }
         record.state = paused ? .paused : .running
         try save(record)
     }

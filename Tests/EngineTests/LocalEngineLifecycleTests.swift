@@ -141,8 +141,9 @@ extension LocalEngineLifecycleTests {
         try await Task.sleep(for: .milliseconds(300))
 
         try await area.engine.pauseContainer(id: id)
-        #expect(try await area.observed(id)?.state == .paused)
-        // A write already in the kernel when the freeze began may still land: let it.
+        let paused = try await area.observed(id)
+        #expect(paused?.state == .paused, "\(String(describing: paused))")
+        // A write that was in the kernel when the freeze began may still land.
         try await Task.sleep(for: .milliseconds(100))
         let frozen = try String(contentsOfFile: area.host + "/ticks", encoding: .utf8)
         try await Task.sleep(for: .milliseconds(500))
