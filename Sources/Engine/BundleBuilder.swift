@@ -1,0 +1,130 @@
+import EngineAPI
+import OCISpec
+import Runtime
+
+/// Turns a `ContainerSpec` into the `config.json` of its bundle: the runtime's secure default
+/// spec (capabilities, seccomp, masked paths, no_new_privs) with the service's process, mounts,
+/// hostname and namespaces on top, and an overlay root of the image's layers.
+struct BundleBuilder {
+    var spec: ContainerSpec
+    var id: String
+    var process: ProcessSettings
+    /// The image's layer directories, base first.
+    var layers: [String]
+    var upperDir: String
+    var workDir: String
+    var rootless: Bool
+    var uidMappings: [RuntimeSpec.IDMapping]
+    var gidMappings: [RuntimeSpec.IDMapping]
+    /// The host directory of a named volume (created on first use) or of this container's
+    /// anonymous volume number `index`.
+    var volumePath: (ContainerSpec.Mount, _ index: Int) throws(EngineError) -> String
+    /// The PID of another container, for `container:` namespace modes.
+    var containerPID: (String) throws(EngineError) -> Int32
+
+    private var object: String { "container \(spec.name)" }
+
+    func make() throws(EngineError) -> RuntimeSpec {
+        var oci = DefaultSpec.make(rootless: rootless, uidMappings: uidMappings, gidMappings: gidMappings)
+        var ociProcess = oci.process ?? RuntimeSpec.Process()
+        ociProcess.args = process.args
+        ociProcess.env = process.env
+        ociProcess.cwd = process.workingDir
+        ociProcess.user = try process.ociUser(container: spec.name)
+        oci.process = ociProcess
+        oci.root = RuntimeSpec.Root(path: "rootfs", readonly: spec.security.readOnlyRootfs)
+        oci.hostname = spec.hostname ?? String(id.prefix(12))
+        var annotations = spec.labels
+        if spec.initProcess { annotations[ContainerRuntime.initAnnotation] = "true" }
+        oci.annotations = annotations.isEmpty ? nil : annotations
+
+        // Overlay wants the top layer first.
+        let overlay = RuntimeSpec.Mount(destination: "/", type: "overlay", source: "overlay",
+                                        options: ["lowerdir=" + layers.reversed().joined(separator: ":"),
+                                                  "upperdir=" + upperDir, "workdir=" + workDir])
+        oci.mounts = [overlay] + (oci.mounts ?? []) + (try serviceMounts())
+        try applyResources(&oci)
+        try applySecurity(&oci)
+        // `ports` are issue 5's (Networking); `tty`/`stdin_open` matter once attach exists.
+        let namespaces = try namespaces(oci.linux?.namespaces ?? [])
+        oci.linux?.namespaces = namespaces
+        if !namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {
+            // Without a UTS namespace of its own, setting a hostname would rename the host (or
+            // the other container).
+            if spec.hostname != nil {
+                throw EngineError(.invalidState, object: object, "hostname needs the container's own uts namespace")
+            }
+            oci.hostname = nil
+        }
+        return oci
+    }
+
+    func serviceMounts() throws(EngineError) -> [RuntimeSpec.Mount] {
+        var result: [RuntimeSpec.Mount] = []
+        for (index, mount) in spec.mounts.enumerated() {
+            let access = mount.readOnly ? "ro" : "rw"
+            switch mount.kind {
+            case .bind:
+                guard let source = mount.source, source.hasPrefix("/") else {
+                    throw EngineError(.invalidState, object: object, "bind mount on \(mount.target) needs an absolute host path")
+                }
+                var options = ["rbind", access]
+                if let propagation = mount.propagation { options.append(propagation) }
+                result.append(.init(destination: mount.target, type: "bind", source: source, options: options))
+            case .volume, .anonymousVolume:
+                var source = try volumePath(mount, index)
+                if let subpath = mount.subpath, !subpath.isEmpty {
+                    if subpath.hasPrefix("/") || subpath.split(separator: "/").contains("..") {
+                        throw EngineError(.invalidState, object: object, "volume subpath \"\(subpath)\" must stay inside the volume")
+                    }
+                    source += "/" + subpath
+                }
+                result.append(.init(destination: mount.target, type: "bind", source: source, options: ["rbind", access]))
+            case .tmpfs:
+                var options = ["nosuid", "nodev", access]
+                if let size = mount.size { options.append("size=\(size)") }
+                if let mode = mount.mode { options.append("mode=" + String(mode, radix: 8)) }
+                result.append(.init(destination: mount.target, type: "tmpfs", source: "tmpfs", options: options))
+            case .file:
+                throw EngineError(.unsupported, object: object,
+                                  "secrets and configs mounted as files (\(mount.target)) are not supported by this engine yet")
+            }
+        }
+        if !spec.volumesFrom.isEmpty {
+            throw EngineError(.unsupported, object: object, "volumes_from is not supported by this engine yet")
+        }
+        return result
+    }
+
+    /// The default spec's namespaces with the service's modes applied. The network namespace is
+    /// the container's own unless the service asks for the host's or another container's:
+    /// networks (bridges, veths, DNS, ports) are issue 5, so for now a container has a network
+    /// namespace with only its loopback interface, exactly as `network_mode: none`.
+    func namespaces(_ defaults: [RuntimeSpec.Namespace]) throws(EngineError) -> [RuntimeSpec.Namespace] {
+        let modes: [(String, ContainerSpec.NamespaceMode, String)] = [
+            ("network", spec.namespaces.network, "net"), ("ipc", spec.namespaces.ipc, "ipc"),
+            ("pid", spec.namespaces.pid, "pid"), ("uts", spec.namespaces.uts, "uts"),
+        ]
+        var result = defaults
+        for (type, mode, procName) in modes {
+            switch mode {
+            case .private, .none:
+                continue
+            case .host:
+                if rootless {
+                    // A user namespace owns its other namespaces; the host's cannot be kept
+                    // without privileges over them, except network (slirp-free host networking).
+                    guard type == "network" else {
+                        throw EngineError(.unsupported, object: object, "\(type): host cannot be used rootless")
+                    }
+                }
+                result.removeAll { $0.type == type }
+            case .container(let other):
+                let pid = try containerPID(other)
+                result.removeAll { $0.type == type }
+                result.append(RuntimeSpec.Namespace(type: type, path: "/proc/\(pid)/ns/\(procName)"))
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,110 @@
+import EngineAPI
+import Foundation
+import OCISpec
+import StateStore
+import SystemSupport
+
+extension LocalEngine {
+    /// The label that ties an anonymous volume to the container that made it, so that
+    /// `removeContainer(removeAnonymousVolumes:)` finds it. Anonymous volumes belong to no project.
+    static let anonymousVolumeOwner = "dev.berth.anonymous-volume.container"
+    /// Where the owner mounts it, so that a replacement container takes over the right one.
+    static let anonymousVolumeTarget = "dev.berth.anonymous-volume.target"
+
+    /// Records the network. Networking is issue 5: until then a network is a name in the state
+    /// store and containers get a private network namespace with loopback only.
+    public func createNetwork(_ spec: NetworkSpec) async throws(EngineError) {
+        let object = "network \(spec.name)"
+        if spec.driver.map({ !["bridge", "default"].contains($0) }) ?? false {
+            throw EngineError(.unsupported, object: object, "network driver \(spec.driver ?? "") is not supported; use bridge")
+        }
+        let record = NetworkRecord(name: spec.name, project: spec.labels[ResourceLabels.project] ?? "",
+                                   subnet: spec.subnets.first?.subnet, gateway: spec.subnets.first?.gateway,
+                                   isInternal: spec.isInternal, labels: spec.labels)
+        try stateCall(object) { () throws(StateError) in try store.save(record) }
+    }
+
+    public func removeNetwork(name: String) async throws(EngineError) {
+        try stateCall("network \(name)") { () throws(StateError) in try store.removeNetwork(name: name) }
+    }
+
+    /// A local volume: a directory `<data>/volumes/<name>/_data`, as docker lays them out.
+    public func createVolume(_ spec: VolumeSpec) async throws(EngineError) {
+        let object = "volume \(spec.name)"
+        if spec.driver.map({ $0 != "local" }) ?? false {
+            throw EngineError(.unsupported, object: object, "volume driver \(spec.driver ?? "") is not supported; use local")
+        }
+        if !spec.driverOptions.isEmpty {
+            throw EngineError(.unsupported, object: object, "driver_opts are not supported for local volumes yet")
+        }
+        _ = try makeVolume(name: spec.name, project: spec.labels[ResourceLabels.project] ?? "", labels: spec.labels)
+    }
+
+    public func removeVolume(name: String) async throws(EngineError) {
+        let object = "volume \(name)"
+        let volume = locations.volume(name)
+        let users = try allContainers().filter { container in
+            guard let bytes = try? Files.readBytes(locations.layer(container.id) + "/config.json", stage: "volume"),
+                  let spec = try? JSONDecoder().decode(RuntimeSpec.self, from: Data(bytes))
+            else { return false }
+            return (spec.mounts ?? []).contains { $0.source == volume || $0.source?.hasPrefix(volume + "/") == true }
+        }
+        if let user = users.first {
+            throw EngineError(.conflict, object: object, "the volume is used by container \(user.name): remove that container first")
+        }
+        let directory = (locations.volume(name) as NSString).deletingLastPathComponent
+        if Files.exists(directory) {
+            do { try Files.removeTree(directory, stage: "remove volume") } catch {
+                throw EngineError(.failed, object: object, error.description)
+            }
+        }
+        try stateCall(object) { () throws(StateError) in try store.removeVolume(name: name) }
+    }
+
+    /// The host directory for a volume mount: a named volume is created on first use (docker's
+    /// implicit creation); an anonymous one is taken over from `inheritFrom` (the container this
+    /// one replaces) when it had one at the same target, else made for this container.
+    func volumeDirectory(for mount: ContainerSpec.Mount, index: Int, container id: String, inheritFrom: String?,
+                         object: String) throws(EngineError) -> String {
+        if mount.kind == .anonymousVolume {
+            let labels = [Self.anonymousVolumeOwner: id, Self.anonymousVolumeTarget: mount.target]
+            if let inheritFrom {
+                let volumes = try stateCall(object) { () throws(StateError) in try store.volumes(project: "") }
+                if var previous = volumes.first(where: {
+                    $0.labels[Self.anonymousVolumeOwner] == inheritFrom && $0.labels[Self.anonymousVolumeTarget] == mount.target
+                }) {
+                    previous.labels = labels
+                    let updated = previous
+                    try stateCall(object) { () throws(StateError) in try store.save(updated) }
+                    return updated.mountpoint
+                }
+            }
+            return try makeVolume(name: "\(id.prefix(12))-\(index)", project: "", labels: labels)
+        }
+        guard let name = mount.source, !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {
+            throw EngineError(.invalidState, object: object, "volume mount on \(mount.target) needs a volume name")
+        }
+        if Files.exists(locations.volume(name)) { return locations.volume(name) }
+        return try makeVolume(name: name, project: "", labels: [:])
+    }
+
+    private func makeVolume(name: String, project: String, labels: [String: String]) throws(EngineError) -> String {
+        let object = "volume \(name)"
+        let path = locations.volume(name)
+        do { try Files.makeDirectories(path, stage: "create volume") } catch {
+            throw EngineError(.failed, object: object, error.description)
+        }
+        let record = VolumeRecord(name: name, project: project, mountpoint: path, labels: labels)
+        try stateCall(object) { () throws(StateError) in try store.save(record) }
+        return path
+    }
+
+    /// Every container in the store, whatever its project.
+    func allContainers() throws(EngineError) -> [StoredContainer] {
+        try stateCall("state database") { () throws(StateError) -> [StoredContainer] in
+            var all: [StoredContainer] = []
+            for project in try store.projects() { all += try store.containers(project: project.name) }
+            return all
+        }
+    }
+}

@@ -1,0 +1,338 @@
+import EngineAPI
+import Foundation
+import Images
+import OCISpec
+import Runtime
+import StateStore
+import Synchronization
+import SystemSupport
+
+/// The `ContainerEngine` of this machine: images from `Images`, containers through Berth's own
+/// runtime (`Runtime`, one berth-init monitor per container), and the durable record of both in
+/// `StateStore`. Every method is a short call; nothing of a container lives in this process, so
+/// the CLI may exit and a later `LocalEngine` picks the containers up from the store.
+public final class LocalEngine: ContainerEngine {
+    public let locations: EngineLocations
+    let images: ImageStore
+    let runtime: ContainerRuntime
+    let store: StateStore
+    let rootless: Bool
+    /// The runtime passes descriptors to berth-init through a pipe it makes without O_CLOEXEC
+    /// set atomically; two launches at once could leak one end into the other's monitor and
+    /// keep a report pipe from closing. Launches are short: they are serialized.
+    private let launching = Mutex(())
+
+    /// Opens the image store and the state database under `locations`; `initPath` is the
+    /// berth-init executable (by default next to the running executable).
+    public init(locations: EngineLocations = .current(), initPath: String? = nil) throws(EngineError) {
+        self.locations = locations
+        rootless = geteuid() != 0
+        // /proc/self/exe, not argv[0]: `berth` found on PATH has no directory in argv[0].
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/usr/bin/berth"
+        let executableDirectory = URL(fileURLWithPath: executable).deletingLastPathComponent().path
+        runtime = ContainerRuntime(stateRoot: locations.runtimeState, initPath: initPath ?? executableDirectory + "/berth-init")
+        do {
+            images = try ImageStore(dataDirectory: URL(fileURLWithPath: locations.data, isDirectory: true))
+        } catch {
+            throw EngineError(.failed, object: "image store \(locations.data)/images", error.message)
+        }
+        do { store = try StateStore(path: locations.database) } catch {
+            throw EngineError(.failed, object: "state database \(locations.database)", error.message)
+        }
+    }
+
+    // MARK: containers
+
+    public func createContainer(_ spec: ContainerSpec) async throws(EngineError) -> String {
+        let object = "container \(spec.name)"
+        if try containerNamed(spec.name) != nil {
+            throw EngineError(.conflict, object: object, "the name is in use: remove that container or choose another container_name")
+        }
+        let id = Self.newID()
+        let image = try imageDetails(spec.imageID.isEmpty ? spec.image : spec.imageID, object: object)
+        let layers: [URL]
+        do { layers = try images.unpack(image) } catch {
+            throw EngineError(.imageUnavailable, object: object, "unpacking \(spec.image): \(error)")
+        }
+        let process = try ProcessSettings(image: image.config.config, spec: spec)
+        let layer = locations.layer(id)
+        do {
+            for directory in [layer + "/upper", layer + "/work"] { try Files.makeDirectories(directory, mode: 0o700, stage: "create") }
+            let maps = rootless ? IDMapping.currentUserMaps() : (uid: IDMapping.identity, gid: IDMapping.identity, fallback: false)
+            let builder = BundleBuilder(
+                spec: spec, id: id, process: process, layers: layers.map(\.path), upperDir: layer + "/upper", workDir: layer + "/work",
+                rootless: rootless, uidMappings: maps.uid, gidMappings: maps.gid,
+                volumePath: { (mount, index) throws(EngineError) in try self.volumeDirectory(for: mount, index: index, container: id, inheritFrom: spec.inheritAnonymousVolumesFrom, object: object) },
+                containerPID: { (other) throws(EngineError) in try self.pid(of: other, for: object) })
+            let oci = try builder.make()
+            for mount in spec.mounts where mount.kind == .bind && mount.createHostPath {
+                if let source = mount.source, !Files.exists(source) { try Files.makeDirectories(source, stage: "bind source") }
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            // The durable copy: the bundle under the runtime dir is rebuilt from it after a reboot.
+            try Files.writeAtomically(layer + "/config.json", Array(try encoder.encode(oci)), mode: 0o600, stage: "create")
+            var record = StoredContainer(
+                id: id, name: spec.name, project: spec.labels[ResourceLabels.project] ?? "",
+                service: spec.labels[ResourceLabels.service] ?? spec.name,
+                number: spec.labels[ResourceLabels.containerNumber].flatMap { Int($0) } ?? 1,
+                oneoff: spec.labels[ResourceLabels.oneoff] == ResourceLabels.boolean(true),
+                image: spec.image, imageID: image.id.description, configHash: spec.labels[ResourceLabels.configHash] ?? "",
+                labels: spec.labels, recordedConfig: spec.recordedConfig, state: .created)
+            // Recorded before launch so that a crash between the two leaves a record the next
+            // `observe` shows (and `down` removes) rather than an orphan process.
+            try save(record)
+            do {
+                record.pid = Int(try await launch(id, object: object))
+                try save(record)
+            } catch {
+                try? removeStorage(id)
+                try? store.removeContainer(id: id)
+                throw error
+            }
+            return id
+        } catch let error as EngineError {
+            try? FileManager.default.removeItem(atPath: layer)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(atPath: layer)
+            throw EngineError(.failed, object: object, "\(error)")
+        }
+    }
+
+    public func renameContainer(id: String, to name: String) async throws(EngineError) {
+        var record = try stored(id)
+        if let other = try containerNamed(name), other.id != id {
+            throw EngineError(.conflict, object: "container \(name)", "the name is in use by container \(other.id.prefix(12))")
+        }
+        record.name = name
+        try save(record)
+    }
+
+    public func startContainer(id: String) async throws(EngineError) {
+        var record = try stored(id)
+        let object = "container \(record.name)"
+        let state = try runtimeState(id, object: object)
+        switch state?.status {
+        case .running, .paused:
+            return
+        case .created:
+            break
+        case .stopped, .creating, nil:
+            // A runtime container runs once: a restart is a new launch from the same bundle,
+            // over the same upper dir, so the container keeps its files.
+            if state != nil { try runtimeCall(object) { () throws(RuntimeError) in try runtime.delete(id, force: true) } }
+            _ = try await launch(id, object: object)
+        }
+        try await Blocking.run { () throws(EngineError) in
+            try self.runtimeCall(object) { () throws(RuntimeError) in try self.runtime.start(id) }
+        }
+        record.state = .running
+        record.pid = try runtimeState(id, object: object)?.pid.map { Int($0) }
+        record.exitCode = nil
+        record.startedAt = Date()
+        record.finishedAt = nil
+        try save(record)
+    }
+
+    public func stopContainer(id: String, signal: String, gracePeriod: Double) async throws(EngineError) {
+        let record = try stored(id)
+        let object = "container \(record.name)"
+        guard let state = try runtimeState(id, object: object), state.status != .stopped else {
+            try refresh(record)
+            return
+        }
+        let exit = try await Blocking.run { () throws(EngineError) -> ExitRecord in
+            try self.runtimeCall(object) { () throws(RuntimeError) -> ExitRecord in
+                try self.runtime.stop(id, signal: signal, grace: gracePeriod)
+            }
+        }
+        try stateCall(object) { () throws(StateError) in try store.recordExit(id: id, code: Int(exit.exitCode)) }
+    }
+
+    public func killContainer(id: String, signal: String) async throws(EngineError) {
+        let record = try stored(id)
+        let object = "container \(record.name)"
+        try runtimeCall(object) { () throws(RuntimeError) in try runtime.kill(id, signal: signal) }
+    }
+
+    public func removeContainer(id: String, force: Bool, removeAnonymousVolumes: Bool) async throws(EngineError) {
+        guard let record = try stateCall("container \(id)", { () throws(StateError) in try store.container(id: id) }) else {
+            // Absent is not an error, but leftovers of an interrupted removal still go.
+            try removeStorage(id)
+            return
+        }
+        let object = "container \(record.name)"
+        if let state = try runtimeState(id, object: object) {
+            if state.status != .stopped && !force {
+                throw EngineError(.conflict, object: object, "the container is \(state.status.rawValue): stop it first or remove it with force")
+            }
+            try await Blocking.run { () throws(EngineError) in
+                try self.runtimeCall(object) { () throws(RuntimeError) in try self.runtime.delete(id, force: true) }
+            }
+        }
+        try removeStorage(id)
+        if removeAnonymousVolumes {
+            for volume in try stateCall(object, { () throws(StateError) in try store.volumes(project: "") })
+            where volume.labels[Self.anonymousVolumeOwner] == id {
+                try await removeVolume(name: volume.name)
+            }
+        }
+        try stateCall(object) { () throws(StateError) in try store.removeContainer(id: id) }
+    }
+
+    public func pauseContainer(id: String) async throws(EngineError) { try await setPaused(id, true) }
+    public func unpauseContainer(id: String) async throws(EngineError) { try await setPaused(id, false) }
+
+    /// Returns once the runtime reports the new state, as `docker pause` does: the v1 freezer
+    /// passes through FREEZING, which the runtime reports as running, and a caller that reads
+    /// files the container writes must not see it move after pause returned.
+    private func setPaused(_ id: String, _ paused: Bool) async throws(EngineError) {
+        var record = try stored(id)
+        let object = "container \(record.name)"
+        try runtimeCall(object) { () throws(RuntimeError) in try runtime.setPaused(id, paused) }
+        let wanted: RuntimeSpecState.Status = paused ? .paused : .running
+        try await Blocking.run { () throws(EngineError) in
+            for _ in 0..<500 {
+                if try self.runtimeState(id, object: object)?.status == wanted { return }
+                usleep(10_000)
+            }
+            throw EngineError(.failed, object: object, "the container did not become \(wanted.rawValue) within 5 s (cgroup freezer busy?)")
+        }
+        record.state = paused ? .paused : .running
+        try save(record)
+    }
+
+    // MARK: helpers
+
+    /// Writes the bundle (if a reboot emptied the runtime dir) and launches the container up to
+    /// just before its entrypoint; returns the container's PID.
+    private func launch(_ id: String, object: String) async throws(EngineError) -> Int32 {
+        let bundle = locations.bundle(id)
+        do {
+            try Files.makeDirectories(bundle + "/rootfs", mode: 0o700, stage: "bundle")
+            try Files.writeAtomically(bundle + "/config.json", try Files.readBytes(locations.layer(id) + "/config.json", stage: "bundle"),
+                                      mode: 0o600, durable: false, stage: "bundle")
+        } catch {
+            throw EngineError(.failed, object: object, error.description)
+        }
+        let pid = try await Blocking.run { () throws(EngineError) -> Int32 in
+            try self.launching.withLock { _ throws(EngineError) -> Int32 in
+                try self.runtimeCall(object) { () throws(RuntimeError) -> Int32 in
+                    // Detached: the monitor outlives this process. Its stdout and stderr are
+                    // ours for now; logs are the Supervisor's (not here yet).
+                    try self.runtime.launch(id: id, bundlePath: bundle, options: .init(waitForStart: true, detach: true)).pid
+                }
+            }
+        }
+        // The container waits before its entrypoint: its loopback is up before it runs. Rootless
+        // this needs CAP_SYS_ADMIN in our own user namespace too, which we lack; there berth-init
+        // (or the rootless network of issue 5) has to do it, and lo stays down until then.
+        if !rootless, (try? RuntimeBundle(path: bundle, container: id))?.spec.linux?.namespaces?.contains(.init(type: "network")) == true {
+            do { try await Loopback.bringUp(pid: pid, container: object) } catch {
+                try? runtime.delete(id, force: true)
+                throw error
+            }
+        }
+        return pid
+    }
+
+    /// Removes the bundle, the writable layer and the runtime's state of `id`.
+    func removeStorage(_ id: String) throws(EngineError) {
+        // The id becomes a path: only ids this engine could have made are acted on.
+        guard Self.isEngineID(id) else { return }
+        if Files.exists(locations.runtimeState + "/" + id) {
+            try runtimeCall("container \(id)") { () throws(RuntimeError) in try runtime.delete(id, force: true) }
+        }
+        for path in [locations.bundle(id), locations.layer(id)] where Files.exists(path) {
+            if rootless { Self.makeDirectoriesWritable(path) }
+            do { try Files.removeTree(path, stage: "remove") } catch {
+                throw EngineError(.failed, object: "container \(id)", error.description)
+            }
+        }
+    }
+
+    /// Gives the owner write and search permission on every directory under `path`. Overlay
+    /// leaves its `work/work` at mode 000; as root that does not matter, but rootless the user is
+    /// only its owner (container root is mapped to the user) and could not remove it otherwise.
+    /// Files that container users other than root created are owned by subordinate IDs and stay
+    /// out of reach here (that needs the user namespace: see the report of issue 6).
+    static func makeDirectoriesWritable(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return }
+        if info.st_uid == geteuid() && info.st_mode & 0o700 != 0o700 { chmod(path, (info.st_mode & 0o7777) | 0o700) }
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+            makeDirectoriesWritable(path + "/" + entry)
+        }
+    }
+
+    func stored(_ id: String) throws(EngineError) -> StoredContainer {
+        guard let record = try stateCall("container \(id)", { () throws(StateError) in try store.container(id: id) }) else {
+            throw EngineError(.notFound, object: "container \(id)", "no such container (see `berth ps -a`)")
+        }
+        return record
+    }
+
+    func containerNamed(_ name: String) throws(EngineError) -> StoredContainer? {
+        // The store keeps names unique but looks containers up by project; names are few.
+        try stateCall("container \(name)") { () throws(StateError) -> StoredContainer? in
+            for project in try store.projects() {
+                if let match = try store.containers(project: project.name).first(where: { $0.name == name }) { return match }
+            }
+            return nil
+        }
+    }
+
+    func save(_ record: StoredContainer) throws(EngineError) {
+        try stateCall("container \(record.name)") { () throws(StateError) in try store.save(record) }
+    }
+
+    /// The runtime's state of `id`, nil when the runtime has no such container.
+    func runtimeState(_ id: String, object: String) throws(EngineError) -> RuntimeSpecState? {
+        do { return try runtime.state(id) } catch {
+            if error.code == .notFound { return nil }
+            throw Self.engineError(error, object: object)
+        }
+    }
+
+    private func pid(of container: String, for object: String) throws(EngineError) -> Int32 {
+        guard let state = try runtimeState(container, object: object), let pid = state.pid, state.status != .stopped else {
+            throw EngineError(.invalidState, object: object, "container \(container) whose namespace it joins is not running: start it first")
+        }
+        return pid
+    }
+
+    func runtimeCall<T>(_ object: String, _ body: () throws(RuntimeError) -> T) throws(EngineError) -> T {
+        do { return try body() } catch { throw Self.engineError(error, object: object) }
+    }
+
+    func stateCall<T>(_ object: String, _ body: () throws(StateError) -> T) throws(EngineError) -> T {
+        do { return try body() } catch {
+            throw EngineError(.failed, object: object, "state database: \(error.message)")
+        }
+    }
+
+    static func engineError(_ error: RuntimeError, object: String) -> EngineError {
+        let code: EngineError.Code = switch error.code {
+        case .notFound: .notFound
+        case .alreadyExists: .conflict
+        case .invalidState: .invalidState
+        case .invalidConfig, .invalidBundle, .unknownCapability, .unknownSignal: .unsupported
+        default: .failed
+        }
+        return EngineError(code, object: object, error.message)
+    }
+
+    static func isEngineID(_ id: String) -> Bool {
+        id.utf8.count == 64 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// 64 hex digits, as docker's container IDs.
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in
+            let hex = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
+    }
+}
