@@ -142,10 +142,12 @@ public struct ContainerRuntime: Sendable {
         } catch { throw RuntimeError(.system, id, error.description) }
         defer { close(configFD) }
         var report: [Int32] = [0, 0]
-        // pipe + FD_CLOEXEC rather than pipe2, which the Glibc overlay hides behind _GNU_SOURCE;
-        // the commands are single-threaded here, so no concurrent spawn can inherit the gap.
-        if pipe(&report) < 0 || fcntl(report[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(report[1], F_SETFD, FD_CLOEXEC) < 0 {
-            throw RuntimeError(.system, id, SystemError(stage: "spawn monitor", call: "pipe2", object: "report pipe", errno: errno).description)
+        // Close-on-exec from birth: a channel made close-on-exec in a second step could be inherited
+        // by a monitor another thread spawns in between (the engine launches in parallel), and
+        // that launch would never see end-of-file. pipe2 is hidden by the Glibc overlay behind
+        // _GNU_SOURCE; a socket pair with SOCK_CLOEXEC reads and writes the same way.
+        if socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &report) < 0 {
+            throw RuntimeError(.system, id, SystemError(stage: "spawn monitor", call: "socketpair", object: "report channel", errno: errno).description)
         }
         let monitor: pid_t
         do {
