@@ -38,6 +38,16 @@ public struct CgroupLocation: Sendable, Hashable, Codable {
 
 /// Chooses the backend for this host.
 public enum Cgroups {
+    /// Polls `done` every 10 ms for up to two seconds; an operation the kernel does not finish
+    /// in that time is an error naming it, never a silent return.
+    static func waitUntil(id: String, what: String, _ done: () throws(RuntimeError) -> Bool) throws(RuntimeError) {
+        for _ in 0..<200 {
+            if try done() { return }
+            usleep(10_000)
+        }
+        throw RuntimeError(.system, id, "\(what) the container's cgroup did not complete within 2 s")
+    }
+
     /// A manager for the container `id` at `path` (linux.cgroupsPath, or `/berth/<id>`), or nil with
     /// a warning when this user cannot manage cgroups here (rootless without a delegated v2 tree).
     public static func manager(id: String, path: String?) -> (manager: (any CgroupManager)?, warning: String?) {
@@ -141,7 +151,16 @@ struct CgroupV1: CgroupManager {
 
     func setFrozen(_ frozen: Bool) throws(RuntimeError) {
         guard Files.exists(dir("freezer")) else { throw RuntimeError(.invalidState, id, "no freezer cgroup on this host: pause is not available") }
-        try Cgroups.write(frozen ? "FROZEN" : "THAWED", to: dir("freezer") + "/freezer.state", id: id)
+        let state = dir("freezer") + "/freezer.state"
+        try Cgroups.write(frozen ? "FROZEN" : "THAWED", to: state, id: id)
+        guard frozen else { return }
+        // The v1 freezer passes through FREEZING; pause returns only once every task is frozen.
+        // Writing FROZEN again while FREEZING makes the kernel retry tasks it could not yet stop.
+        try Cgroups.waitUntil(id: id, what: "freezing") { () throws(RuntimeError) -> Bool in
+            if isFrozen { return true }
+            try Cgroups.write("FROZEN", to: state, id: id)
+            return false
+        }
     }
 
     var isFrozen: Bool {
@@ -195,6 +214,12 @@ struct CgroupV2: CgroupManager {
 
     func setFrozen(_ frozen: Bool) throws(RuntimeError) {
         try Cgroups.write(frozen ? "1" : "0", to: directory + "/cgroup.freeze", id: id)
+        guard frozen else { return }
+        // cgroup.freeze is the request; cgroup.events says `frozen 1` once it is done.
+        try Cgroups.waitUntil(id: id, what: "freezing") { () throws(RuntimeError) -> Bool in
+            ((try? Files.read(directory + "/cgroup.events", stage: "cgroups")) ?? "")
+                .split(separator: "\n").contains("frozen 1")
+        }
     }
 
     var isFrozen: Bool { ((try? Files.read(directory + "/cgroup.freeze", stage: "cgroups")) ?? "").hasPrefix("1") }
