@@ -58,11 +58,11 @@ struct EngineSession {
     }
 
     /// A `PlanExecutor` on this engine that prints one docker compose progress line per finished
-    /// step. Its log says the same as those lines, so it shows warnings only unless
-    /// `BERTH_LOG_LEVEL` (trace … critical) asks for more.
+    /// step. Its log says what those lines and the final `error:` lines say, so it is silent
+    /// unless `BERTH_LOG_LEVEL` (trace … critical) asks for it.
     func executor(parallelism: Int, quiet: Bool = false) -> PlanExecutor {
         var logger = Logger(label: "berth.reconciler")
-        logger.logLevel = ProcessInfo.processInfo.environment["BERTH_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["BERTH_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         return PlanExecutor(engine: engine, parallelism: parallelism, logger: logger) { step, event in
             guard !quiet, let line = ProgressLine.line(for: step, event: event) else { return }
             Console.out(line)

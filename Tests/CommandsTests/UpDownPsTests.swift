@@ -189,6 +189,21 @@ struct UpDownPsTests {
         #expect(try stack.containers().mapValues(\.ID) == ids, "a dry run recreated nothing")
     }
 
+    @Test("a service the engine refuses fails up with its name and exit 1, and the other service still starts")
+    func failureNamesService() throws {
+        let stack = try Stack()
+        var yaml = try String(contentsOfFile: stack.directory + "/compose.yaml", encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: "    depends_on: [db]\n", with: "    privileged: true\n")
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: stack.directory + "/compose.yaml"))
+        let up = try stack.run(["up", "-d"])
+        #expect(up.status == 1)
+        #expect(up.stdout.contains("✘ Container \(stack.project)-web-1  Error"), "\(up.stdout)")
+        #expect(up.stderr.hasPrefix("error: service web: "), "\(up.stderr)")
+        #expect(up.stderr.contains("privileged"), "\(up.stderr)")
+        #expect(!up.stderr.contains("berth.reconciler"), "the reconciler's log stays quiet: \(up.stderr)")
+        #expect(try stack.containers()["\(stack.project)-db-1"]?.State == "running")
+    }
+
     @Test("down -v removes the containers and the volume, and ps -a is then empty")
     func downVolumes() throws {
         let stack = try Stack()
