@@ -64,6 +64,7 @@ let package = Package(
                 exclude: ["README.md"]),
         .target(name: "Commands", dependencies: [
             "ComposeSpec", "YAML", "OCISpec", "Runtime", "Images",
+            "Engine", "Reconciler", "EngineAPI", "StateStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md", "Runtime/README.md"]),

@@ -219,9 +219,12 @@ public final class LocalEngine: ContainerEngine {
         let pid = try await Blocking.run { () throws(EngineError) -> Int32 in
             try self.launching.withLock { _ throws(EngineError) -> Int32 in
                 try self.runtimeCall(object) { () throws(RuntimeError) -> Int32 in
-                    // Detached: the monitor outlives this process. Its stdout and stderr are
-                    // ours for now; logs are the Supervisor's (not here yet).
-                    try self.runtime.launch(id: id, bundlePath: bundle, options: .init(waitForStart: true, detach: true)).pid
+                    // Detached: the monitor outlives this process, so it must not hold our stdio.
+                    // The container's output goes to console.log beside its layer until the
+                    // Supervisor's logs (issue 7) replace it.
+                    try self.runtime.launch(id: id, bundlePath: bundle,
+                                            options: .init(waitForStart: true, detach: true,
+                                                           outputFile: self.locations.layer(id) + "/console.log")).pid
                 }
             }
         }

@@ -39,12 +39,18 @@ public struct ContainerRuntime: Sendable {
         public var pidFile: String?
         /// Unix socket that receives the pty master when process.terminal is true (runc's protocol).
         public var consoleSocket: String?
+        /// When set, the monitor and the container read /dev/null and append their output to this
+        /// file instead of sharing the caller's terminal or pipes (a detached container must not
+        /// hold its caller's stdout open: `berth up -d | cat` would never end).
+        public var outputFile: String?
 
-        public init(waitForStart: Bool, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil) {
+        public init(waitForStart: Bool, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil,
+                    outputFile: String? = nil) {
             self.waitForStart = waitForStart
             self.detach = detach
             self.pidFile = pidFile
             self.consoleSocket = consoleSocket
+            self.outputFile = outputFile
         }
     }
 
@@ -111,7 +117,8 @@ public struct ContainerRuntime: Sendable {
             }
             plan.config.add("fifo", dir + "/exec.fifo")
         }
-        let (monitor, pid) = try spawnInit(plan.config, id: id, detach: options.detach, scratch: dir)
+        let (monitor, pid) = try spawnInit(plan.config, id: id, detach: options.detach, scratch: dir,
+                                           outputFile: options.outputFile)
         let record = ContainerRecord(id: id, bundle: bundle.path, rootfs: bundle.rootfs, pid: pid, pidStartTime: Processes.startTime(pid) ?? 0,
                                      monitorPid: monitor, created: Self.timestamp(), cgroup: cgroup?.location,
                                      annotations: bundle.spec.annotations)
@@ -134,7 +141,20 @@ public struct ContainerRuntime: Sendable {
 
     /// Spawns berth-init with `config` and waits for its report: the container's PID, or the
     /// error that stopped it (then the monitor has exited and been reaped).
-    func spawnInit(_ config: InitConfig, id: String, detach: Bool, scratch: String) throws(RuntimeError) -> (monitor: pid_t, pid: Int32) {
+    func spawnInit(_ config: InitConfig, id: String, detach: Bool, scratch: String,
+                   outputFile: String? = nil) throws(RuntimeError) -> (monitor: pid_t, pid: Int32) {
+        var stdio: [Int32: Int32] = [0: 0, 1: 1, 2: 2]
+        var opened: [Int32] = []
+        defer { opened.forEach { close($0) } }
+        if let outputFile {
+            let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            let output = open(outputFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            opened = [input, output].filter { $0 >= 0 }
+            guard input >= 0, output >= 0 else {
+                throw RuntimeError(.system, id, SystemError(stage: "container output", call: "open", object: outputFile, errno: errno).description)
+            }
+            stdio = [0: input, 1: output, 2: output]
+        }
         let configFD: Int32
         do {
             configFD = try Files.anonymousFile(in: scratch, stage: "init config")
@@ -152,7 +172,7 @@ public struct ContainerRuntime: Sendable {
         let monitor: pid_t
         do {
             monitor = try Spawn.spawn(initPath, arguments: ["berth-init"],
-                                      options: .init(descriptors: [0: 0, 1: 1, 2: 2, 3: configFD, 4: report[1]],
+                                      options: .init(descriptors: stdio.merging([3: configFD, 4: report[1]]) { $1 },
                                                      newSession: detach, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]),
                                       stage: "spawn monitor")
         } catch {

@@ -1,0 +1,113 @@
+import ComposeSpec
+import Engine
+import EngineAPI
+import Foundation
+import Logging
+import Reconciler
+import StateStore
+
+/// What the container commands (`up`, `down`, `ps`) share: a `LocalEngine` over this user's
+/// locations and the project lock, with every lower-layer error turned into a `CommandFailure`.
+struct EngineSession {
+    let engine: LocalEngine
+
+    /// `EngineLocations.current()`, with `BERTH_RUNTIME_DIR` replacing the runtime directory
+    /// (`/run/berth` as root) so tests and side-by-side installs keep their live state apart.
+    static func locations(environment: [String: String] = ProcessInfo.processInfo.environment) -> EngineLocations {
+        var locations = EngineLocations.current(environment: environment)
+        if let runtime = environment["BERTH_RUNTIME_DIR"], runtime.hasPrefix("/") {
+            locations.runtime = runtime
+        }
+        return locations
+    }
+
+    init() throws {
+        do {
+            engine = try LocalEngine(locations: Self.locations())
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+    }
+
+    /// Takes the lock that serializes commands on `project`; it lives in the runtime directory
+    /// because it guards live state, and a reboot that empties that directory ends every holder.
+    func lock(project: String) throws -> ProjectLock {
+        do {
+            return try ProjectLock.acquire(project: project, directory: engine.locations.runtime + "/locks")
+        } catch {
+            throw CommandFailure(message: "\(error)")
+        }
+    }
+
+    /// The project's containers, networks and volumes as the engine sees them now.
+    func observe(project: String) async throws -> ObservedState {
+        do {
+            return try await engine.observe(project: project)
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+    }
+
+    /// The desired state of `project`; a project the reconciler cannot model is a user error.
+    static func desired(_ project: Project) throws -> DesiredState {
+        do {
+            return try DesiredState(project: project)
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+    }
+
+    /// A `PlanExecutor` on this engine that prints one docker compose progress line per finished
+    /// step. Its log says what those lines and the final `error:` lines say, so it is silent
+    /// unless `BERTH_LOG_LEVEL` (trace … critical) asks for it.
+    func executor(parallelism: Int, quiet: Bool = false) -> PlanExecutor {
+        var logger = Logger(label: "berth.reconciler")
+        logger.logLevel = ProcessInfo.processInfo.environment["BERTH_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        return PlanExecutor(engine: engine, parallelism: parallelism, logger: logger) { step, event in
+            guard !quiet, let line = ProgressLine.line(for: step, event: event) else { return }
+            Console.out(line)
+        }
+    }
+
+    /// Applies `plan`, printing one progress line per finished step, and fails with every
+    /// failure (each names its service) when one step did.
+    func apply(_ plan: Plan, desired: DesiredState?, observed: ObservedState, parallelism: Int, quiet: Bool = false) async throws {
+        let executor = executor(parallelism: parallelism, quiet: quiet)
+        let report = await executor.apply(plan, desired: desired, observed: observed)
+        guard report.succeeded else {
+            var message = report.failures.map(\.description).joined(separator: "\n")
+            if !report.skipped.isEmpty {
+                message += "\nnot attempted: " + report.skipped.map { "\($0.verb) \($0.object)" }.joined(separator: ", ")
+            }
+            throw CommandFailure(message: message)
+        }
+    }
+}
+
+/// docker compose's progress lines: `✔ Container demo-web-1  Started`.
+enum ProgressLine {
+    /// The line printed when `step` ends, or nil while it runs (one line per step keeps the
+    /// output readable when it is not a terminal).
+    static func line(for step: PlanStep, event: PlanExecutor.StepEvent) -> String? {
+        let (kind, name, done) = describe(step)
+        switch event {
+        case .started: return nil
+        case .done: return "✔ \(kind) \(name)  \(done)"
+        case .failed: return "✘ \(kind) \(name)  Error"
+        }
+    }
+
+    static func describe(_ step: PlanStep) -> (kind: String, name: String, done: String) {
+        switch step.action {
+        case .createNetwork(let spec): ("Network", spec.name, "Created")
+        case .createVolume(let spec): ("Volume", spec.name, "Created")
+        case .createContainer(let ref, let start): ("Container", ref.name, start ? "Started" : "Created")
+        case .recreateContainer(let ref, _, _, _): ("Container", ref.name, "Recreated")
+        case .startContainer(let ref): ("Container", ref.name, "Started")
+        case .removeContainer(let ref, _, _): ("Container", ref.name, "Removed")
+        case .removeNetwork(let name): ("Network", name, "Removed")
+        case .removeVolume(let name): ("Volume", name, "Removed")
+        case .removeImage(let reference): ("Image", reference, "Removed")
+        }
+    }
+}
