@@ -120,6 +120,16 @@ struct Up: AsyncParsableCommand {
             if let ports = service.ports, !ports.isEmpty {
                 Console.warn("services.\(name).ports: not published yet: Berth has no container networking yet, so the service is reachable only from inside its container")
             }
+            if let check = service.healthcheck, check.disable != true, check.test != ["NONE"] {
+                Console.warn("services.\(name).healthcheck: health checks do not run yet (they come with the project supervisor)")
+            }
+            if let restart = service.restart, restart != "no" {
+                Console.warn("services.\(name).restart: \(restart) is not applied yet: a container that stops stays stopped until the next up")
+            }
+            for (dependency, condition) in (service.dependsOn ?? [:]).sorted(by: { $0.key < $1.key })
+            where condition.condition != .serviceStarted {
+                Console.warn("services.\(name).depends_on.\(dependency): \(condition.condition.rawValue) is waited on as service_started until health checks run")
+            }
             if service.tty == true || service.stdinOpen == true {
                 Console.warn("services.\(name): tty and stdin_open have no effect yet: detached containers write to console.log in Berth's data directory")
             }

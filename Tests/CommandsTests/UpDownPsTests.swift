@@ -122,6 +122,34 @@ struct UpDownPsTests {
         }
     }
 
+    @Test("the README's main job: the webapp example comes up offline, ps lists it, down -v removes it")
+    func readmeMainJob() throws {
+        let scratch = try temporaryDirectory([:])
+        let environment = ["BERTH_DATA_DIR": scratch + "/data", "BERTH_RUNTIME_DIR": scratch + "/run"]
+        let build = Process()
+        build.executableURL = URL(fileURLWithPath: "/bin/bash")
+        build.arguments = [repositoryRoot + "/Examples/images/build.sh"]
+        build.standardOutput = FileHandle.nullDevice
+        try build.run()
+        build.waitUntilExit()
+        #expect(build.terminationStatus == 0)
+        let loaded = try BerthBinary.run(["image", "pull", "oci-archive:Examples/images/busybox.tar"], environment: environment)
+        #expect(loaded.status == 0, "\(loaded.stderr)")
+        let example = ["-f", "Examples/webapp/compose.yaml", "-p", "readme" + UUID().uuidString.prefix(6).lowercased()]
+        let up = try BerthBinary.run(example + ["up", "-d"], environment: environment)
+        defer { _ = try? BerthBinary.run(example + ["down", "-v"], environment: environment) }
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(up.stderr.contains("services.web.ports: not published yet"), "\(up.stderr)")
+        let ps = try BerthBinary.run(example + ["ps", "--services", "--status", "running"], environment: environment)
+        #expect(ps.stdout == "api\ncache\ndb\nweb\n", "\(ps.stdout)\(ps.stderr)")
+        let again = try BerthBinary.run(example + ["up", "-d"], environment: environment)
+        #expect(again.stdout.contains("nothing to do"), "\(again.stdout)")
+        let down = try BerthBinary.run(example + ["down", "-v"], environment: environment)
+        #expect(down.status == 0, "\(down.stderr)")
+        let after = try BerthBinary.run(example + ["ps", "-a", "-q"], environment: environment)
+        #expect(after.stdout.isEmpty, "\(after.stdout)")
+    }
+
     @Test("up -d with its output on a pipe ends: detached containers do not hold the caller's stdout")
     func upThroughAPipe() throws {
         let stack = try Stack()
