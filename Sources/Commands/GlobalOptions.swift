@@ -6,13 +6,21 @@ enum GlobalOptions {
     static let valued: Set<String> = ["-f", "--file", "-p", "--project-name", "--project-directory",
                                       "--env-file", "--profile"]
 
-    static func reorder(_ arguments: [String], subcommands: Set<String>) -> [String] {
+    /// `nested` names each group's own subcommands, so `berth -f a.yaml systemd generate` moves
+    /// the flags behind `generate`, the command that declares them.
+    static func reorder(_ arguments: [String], subcommands: Set<String>, nested: [String: Set<String>] = [:]) -> [String] {
         var hoisted: [String] = []
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
             if subcommands.contains(argument) {
-                return [argument] + hoisted + arguments[(index + 1)...]
+                var head = [argument]
+                var rest = arguments[(index + 1)...]
+                if let next = rest.first, nested[argument]?.contains(next) == true {
+                    head.append(next)
+                    rest = rest.dropFirst()
+                }
+                return head + hoisted + rest
             }
             if valued.contains(argument), index + 1 < arguments.count {
                 hoisted += [argument, arguments[index + 1]]

@@ -72,6 +72,11 @@ enum Console {
         FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
     }
 
+    /// Something the user should know that is neither a result nor a problem.
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data("note: \(text)\n".utf8))
+    }
+
     static func error(_ text: String) {
         FileHandle.standardError.write(Data("error: \(text)\n".utf8))
     }
