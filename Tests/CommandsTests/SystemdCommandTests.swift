@@ -79,9 +79,11 @@ import Testing
         #expect(second.status == 0, "\(second.stderr)")
         #expect(Self.lines(second.stdout).allSatisfy { $0.hasPrefix("unchanged ") } && Self.lines(second.stdout).count == 4, "\(second.stdout)")
 
-        // web's restart policy changes and api goes away (web now depends on db).
+        // web's restart policy changes and api goes away; web now waits for db to be healthy
+        // as api did, so db's unit stays as it was.
         let changed = Self.stack
-            .replacingOccurrences(of: "restart: unless-stopped\n    depends_on: [api]", with: "restart: \"no\"\n    depends_on: [db]")
+            .replacingOccurrences(of: "restart: unless-stopped\n    depends_on: [api]",
+                                  with: "restart: \"no\"\n    depends_on: {db: {condition: service_healthy}}")
             .replacingOccurrences(of: "  api:\n    image: busybox\n    restart: on-failure:3\n    depends_on: {db: {condition: service_healthy}}\n", with: "")
         try Data(changed.utf8).write(to: URL(fileURLWithPath: project + "/compose.yaml"))
         let third = try BerthBinary.run(generate, in: project)
