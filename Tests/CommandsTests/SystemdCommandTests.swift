@@ -95,6 +95,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: units + "/berth-shop-api.service"))
         let web = try UnitFile(parsing: String(contentsOfFile: units + "/berth-shop-web.service", encoding: .utf8))
         #expect(web[section: "Service"]?.values("Restart") == ["no"])
+
+        // Without the compose file, -p names the project whose units go.
+        let removed = try BerthBinary.run(["systemd", "remove", "-p", "shop", "--files", units], in: "/")
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(Self.lines(removed.stdout) == ["berth-shop-db.service", "berth-shop-web.service", "berth-shop.target"]
+            .map { "removed \(units)/\($0)" })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: units) == [])
+    }
+
+    @Test("a temporary file left by a killed berth is cleaned up by the next run")
+    func leftoversAreCleaned() throws {
+        let (project, units) = try Self.project()
+        try FileManager.default.createDirectory(atPath: units, withIntermediateDirectories: true)
+        try Data("[Unit\n".utf8).write(to: URL(fileURLWithPath: units + "/.berth-shop.service.berth-tmp"))
+        let result = try BerthBinary.run(["systemd", "--files", units], in: project)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: units) == ["berth-shop.service"])
     }
 
     @Test("--install writes where BERTH_SYSTEMD_UNIT_DIR says and explains that systemd is not running",

@@ -50,34 +50,39 @@ struct SystemdGenerate: ParsableCommand {
         let options = UnitOptions(scope: scope, berthPath: try Self.executablePath(), composeFiles: loaded.composeFiles,
                                   envFiles: project.envFiles.map(Self.absolute), profiles: loaded.activeProfiles)
         let units = UnitGenerator.units(for: loaded, options: options, layout: perService ? .perService : .project)
-        let host = try SystemdHost(scope: scope)
-        if let hint = host.lingerHint() { Console.note(hint) }
+        if let hint = SystemdHost.lingerHint(scope: scope) { Console.note(hint) }
 
-        guard directory != nil || install || enable || now else {
+        if let directory {
+            let unitDirectory = UnitDirectory(path: Self.absolute(directory))
+            Self.report(try unitDirectory.apply(try unitDirectory.plan(units, project: loaded.name)), in: unitDirectory)
+        } else if install || enable || now {
+            try installUnits(units, project: loaded.name, host: try SystemdHost(scope: scope))
+        } else {
             Console.out(Self.listing(units))
-            return
         }
-        let unitDirectory = UnitDirectory(path: directory.map(Self.absolute) ?? host.unitDirectory)
-        let plan = try unitDirectory.plan(units, project: loaded.name)
-        let installing = directory == nil
+    }
+
+    /// Writes the units where the scope's manager reads them, then tells it, enables and starts
+    /// the first unit (the project's service or target) as asked.
+    func installUnits(_ units: [GeneratedUnit], project: String, host: SystemdHost) throws {
+        let unitDirectory = UnitDirectory(path: host.unitDirectory)
+        let plan = try unitDirectory.plan(units, project: project)
         // Stale units are stopped and disabled while their files still say what to undo.
-        if installing, host.systemctl != nil, !plan.stale.isEmpty {
+        if host.systemctl != nil, !plan.stale.isEmpty {
             try host.run(["disable", "--now"] + plan.stale)
         }
         let changes = try unitDirectory.apply(plan)
-        for (name, change) in changes {
-            Console.out("\(change.rawValue) \(unitDirectory.filePath(name))")
-        }
-        guard installing else { return }
+        Self.report(changes, in: unitDirectory)
 
         let main = units[0].name
         guard host.systemctl != nil else {
+            let reload = host.command(["daemon-reload"])
             let start = host.command(["enable", "--now", main])
             if enable || now {
                 throw CommandFailure("cannot \(enable ? "enable" : "start") \(main): \(SystemdHost.notRunning); "
-                                     + "the units are written to \(unitDirectory.path): run `\(host.command(["daemon-reload"]))` and `\(start)` where systemd runs")
+                                     + "the units are written to \(unitDirectory.path): run `\(reload)` and `\(start)` where systemd runs")
             }
-            Console.note("\(SystemdHost.notRunning): units written to \(unitDirectory.path); run `\(host.command(["daemon-reload"]))` when systemd runs, then `\(start)`")
+            Console.note("\(SystemdHost.notRunning): units written to \(unitDirectory.path); run `\(reload)` when systemd runs, then `\(start)`")
             return
         }
         if changes.contains(where: { $0.change != .unchanged }) {
@@ -87,6 +92,12 @@ struct SystemdGenerate: ParsableCommand {
             try host.run(["enable"] + (now ? ["--now"] : []) + [main])
         } else if now {
             try host.run(["start", main])
+        }
+    }
+
+    static func report(_ changes: [(name: String, change: UnitDirectory.Change)], in directory: UnitDirectory) {
+        for (name, change) in changes {
+            Console.out("\(change.rawValue) \(directory.filePath(name))")
         }
     }
 

@@ -67,8 +67,8 @@ struct SystemdHost {
 
     /// A user's manager runs only while the user is logged in unless lingering is enabled; nil
     /// when it is, or for system units.
-    func lingerHint() -> String? {
-        guard scope == .user, let user = Self.userName() else { return nil }
+    static func lingerHint(scope: UnitOptions.Scope) -> String? {
+        guard scope == .user, let user = userName() else { return nil }
         if FileManager.default.fileExists(atPath: "/var/lib/systemd/linger/\(user)") { return nil }
         return "user units run while \(user) is logged in; `loginctl enable-linger \(user)` starts them at boot and keeps them after logout"
     }

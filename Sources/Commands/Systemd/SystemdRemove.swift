@@ -26,26 +26,36 @@ struct SystemdRemove: ParsableCommand {
 
     func run() throws {
         let name = try projectName()
-        let host = try SystemdHost(scope: scope.resolved)
-        let unitDirectory = UnitDirectory(path: directory.map(SystemdGenerate.absolute) ?? host.unitDirectory)
-        let owned = try unitDirectory.owned(by: name)
-        guard !owned.isEmpty else {
-            Console.out("nothing to remove: no unit in \(unitDirectory.path) was generated for project \(name)")
+        if let directory {
+            let unitDirectory = UnitDirectory(path: SystemdGenerate.absolute(directory))
+            try remove(try unitDirectory.owned(by: name), from: unitDirectory, project: name)
             return
         }
-        let installed = directory == nil
-        if installed, host.systemctl != nil {
+        let host = try SystemdHost(scope: scope.resolved)
+        let unitDirectory = UnitDirectory(path: host.unitDirectory)
+        let owned = try unitDirectory.owned(by: name)
+        if !owned.isEmpty, host.systemctl != nil {
             try host.run(["disable"] + (now ? ["--now"] : []) + owned)
         }
-        try unitDirectory.remove(owned)
-        for unit in owned { Console.out("removed \(unitDirectory.filePath(unit))") }
-        guard installed else { return }
+        guard try remove(owned, from: unitDirectory, project: name) else { return }
         if host.systemctl != nil {
             try host.run(["daemon-reload"])
         } else {
             // Nothing can run under a systemd that is not running, so --now holds as it is.
             Console.note("\(SystemdHost.notRunning): nothing was running under it; run `\(host.command(["daemon-reload"]))` when systemd runs")
         }
+    }
+
+    /// Deletes `units` and says so; false when there was nothing to delete.
+    @discardableResult
+    func remove(_ units: [String], from directory: UnitDirectory, project: String) throws -> Bool {
+        guard !units.isEmpty else {
+            Console.out("nothing to remove: no unit in \(directory.path) was generated for project \(project)")
+            return false
+        }
+        try directory.remove(units)
+        for unit in units { Console.out("removed \(directory.filePath(unit))") }
+        return true
     }
 
     /// `-p NAME` alone is enough, so units can be removed after their compose file is gone;
