@@ -104,6 +104,28 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: units) == [])
     }
 
+    @Test("variables the files take from this shell, which systemd will not pass, are named in a warning")
+    func warnsAboutShellVariables() throws {
+        let (project, _) = try Self.project("""
+            services:
+              db:
+                image: busybox
+                environment: {PASSWORD: "${DB_PASSWORD}", LITERAL: "$$NOT_A_VARIABLE", PORT: "${PORT:-5432}"}
+            """)
+        let fromShell = try BerthBinary.run(["systemd"], in: project, environment: ["DB_PASSWORD": "secret", "NOT_A_VARIABLE": "x"])
+        #expect(fromShell.status == 0, "\(fromShell.stderr)")
+        #expect(fromShell.stderr.contains("warning: the compose files use DB_PASSWORD from this shell, which the unit will not have"),
+                "\(fromShell.stderr)")
+
+        try Data("DB_PASSWORD=secret\n".utf8).write(to: URL(fileURLWithPath: project + "/.env"))
+        let pinned = try BerthBinary.run(["systemd"], in: project, environment: ["DB_PASSWORD": "secret"])
+        #expect(pinned.status == 0, "\(pinned.stderr)")
+        #expect(!pinned.stderr.contains("warning:"), "the value is in .env, which the unit reads: \(pinned.stderr)")
+
+        let overridden = try BerthBinary.run(["systemd"], in: project, environment: ["DB_PASSWORD": "other"])
+        #expect(overridden.stderr.contains("use DB_PASSWORD from this shell"), "the shell overrides .env: \(overridden.stderr)")
+    }
+
     @Test("a temporary file left by a killed berth is cleaned up by the next run")
     func leftoversAreCleaned() throws {
         let (project, units) = try Self.project()

@@ -46,6 +46,9 @@ struct SystemdGenerate: ParsableCommand {
         if let stdin = loaded.composeFiles.first(where: { $0 == "-" }) {
             throw CommandFailure("a unit cannot read its compose file from standard input (\(stdin)): save it to a file and pass -f FILE")
         }
+        if let warning = UnpinnedVariables.warning(for: loaded, options: project.loaderOptions()) {
+            Console.warn(warning)
+        }
         let scope = scope.resolved
         let options = UnitOptions(scope: scope, berthPath: try Self.executablePath(), composeFiles: loaded.composeFiles,
                                   envFiles: project.envFiles.map(Self.absolute), profiles: loaded.activeProfiles)
