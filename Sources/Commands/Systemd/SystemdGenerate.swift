@@ -43,8 +43,8 @@ struct SystemdGenerate: ParsableCommand {
 
     func run() throws {
         let loaded = try project.load()
-        if let stdin = loaded.composeFiles.first(where: { $0 == "-" }) {
-            throw CommandFailure("a unit cannot read its compose file from standard input (\(stdin)): save it to a file and pass -f FILE")
+        if loaded.composeFiles.contains("-") {
+            throw CommandFailure("a unit cannot read its compose file from standard input (-f -): save it to a file and pass -f FILE")
         }
         if let warning = UnpinnedVariables.warning(for: loaded, options: project.loaderOptions()) {
             Console.warn(warning)
