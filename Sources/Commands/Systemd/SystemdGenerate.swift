@@ -68,7 +68,8 @@ struct SystemdGenerate: ParsableCommand {
     /// Writes the units where the scope's manager reads them, then tells it, enables and starts
     /// the first unit (the project's service or target) as asked.
     func installUnits(_ units: [GeneratedUnit], project: String, host: SystemdHost) throws {
-        let unitDirectory = UnitDirectory(path: host.unitDirectory)
+        var unitDirectory = UnitDirectory(path: host.unitDirectory)
+        if host.scope == .system { unitDirectory.permissionHint = "system units need root: run berth as root, or use --user" }
         let plan = try unitDirectory.plan(units, project: project)
         // Stale units are stopped and disabled while their files still say what to undo.
         if host.systemctl != nil, !plan.stale.isEmpty {

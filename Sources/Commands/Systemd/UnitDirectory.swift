@@ -6,6 +6,8 @@ import SystemdUnits
 /// half-way, sees either the old unit or the new one, never a torn one; a re-run finishes the job.
 struct UnitDirectory {
     let path: String
+    /// What to do when the directory is not writable.
+    var permissionHint = "choose a directory you can write"
 
     enum Change: String {
         case written, unchanged, removed
@@ -76,7 +78,7 @@ struct UnitDirectory {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw CommandFailure("cannot create \(path): \(error.localizedDescription)")
+            throw CommandFailure("cannot create \(path): \(error.localizedDescription) (\(permissionHint))")
         }
         removeLeftovers()
         var changes: [(name: String, change: Change)] = []
@@ -116,7 +118,9 @@ struct UnitDirectory {
         let temporary = filePath("." + name + Self.temporarySuffix)
         let target = filePath(name)
         func failure(_ stage: String) -> CommandFailure {
-            CommandFailure("cannot write \(target): \(stage): \(String(cString: strerror(errno)))")
+            let denied = errno == EACCES || errno == EPERM
+            return CommandFailure("cannot write \(target): \(stage): \(String(cString: strerror(errno)))"
+                                  + (denied ? " (\(permissionHint))" : ""))
         }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure("open \(temporary)") }
