@@ -243,7 +243,7 @@ import Testing
         #expect(result.stdout.isEmpty)
     }
 
-    @Test("units naming the built berth pass systemd-analyze verify: every example, both layouts, and odd names")
+    @Test("units naming the built berth pass systemd-analyze verify: every example and odd names, both layouts and scopes")
     func verifies() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else {
             Issue.record("systemd-analyze is missing: install Debian's systemd package (.ci/deps does)")
@@ -266,18 +266,22 @@ import Testing
             (["-f", "Examples/profiles/compose.yaml", "--profile", "debug"], repositoryRoot),
             ([], odd),
         ]
+        // A user manager's verify needs a runtime directory, which a test has to provide.
+        let runtime = try temporaryDirectory([:])
+        defer { try? FileManager.default.removeItem(atPath: runtime) }
         for (arguments, directory) in projects {
-            for layout in [[], ["--per-service"]] {
+            for (layout, scope) in [[], ["--per-service"]].flatMap({ layout in ["--system", "--user"].map { (layout, $0) } }) {
                 let units = try temporaryDirectory([:])
                 defer { try? FileManager.default.removeItem(atPath: units) }
-                let result = try BerthBinary.run(arguments + ["systemd", "--system", "--files", units] + layout, in: directory,
+                let result = try BerthBinary.run(arguments + ["systemd", scope, "--files", units] + layout, in: directory,
                                                  environment: ["HOME": "/home/user"])
-                #expect(result.status == 0, "\(arguments) \(layout): \(result.stderr)")
+                #expect(result.status == 0, "\(arguments) \(layout) \(scope): \(result.stderr)")
                 let names = try FileManager.default.contentsOfDirectory(atPath: units).sorted()
                 #expect(!names.isEmpty)
                 let verify = Process()
                 verify.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-                verify.arguments = ["verify", "--man=no"] + names.map { units + "/" + $0 }
+                verify.arguments = (scope == "--user" ? ["--user"] : []) + ["verify", "--man=no"] + names.map { units + "/" + $0 }
+                verify.environment = ProcessInfo.processInfo.environment.merging(["XDG_RUNTIME_DIR": runtime]) { $1 }
                 let output = Pipe()
                 verify.standardOutput = output
                 verify.standardError = output
@@ -285,7 +289,7 @@ import Testing
                 let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 verify.waitUntilExit()
                 let problems = Self.lines(report).filter { line in names.contains { line.contains($0) } }
-                #expect(verify.terminationStatus == 0 && problems.isEmpty, "\(arguments) \(layout): \(report)")
+                #expect(verify.terminationStatus == 0 && problems.isEmpty, "\(arguments) \(layout) \(scope): \(report)")
             }
         }
     }
