@@ -169,13 +169,15 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: units + "/berth-shop.service"))
     }
 
-    @Test("with systemd, install reloads and enables, a re-run reloads nothing, remove disables and reloads")
+    @Test("with systemd, install reloads and enables, a re-run reloads only a stale manager, remove disables and reloads")
     func installEnableRemoveWithSystemctl() throws {
         let (project, units) = try Self.project()
         let root = (units as NSString).deletingLastPathComponent
         let log = root + "/systemctl.log"
         let fake = root + "/systemctl"
-        try Data("#!/bin/sh\necho \"$*\" >> '\(log)'\n".utf8).write(to: URL(fileURLWithPath: fake))
+        // It answers `show` with $FAKE_NEED_RELOAD, as systemd answers NeedDaemonReload.
+        try Data("#!/bin/sh\necho \"$*\" >> '\(log)'\ncase \"$*\" in *show*) echo \"${FAKE_NEED_RELOAD:-no}\";; esac\n".utf8)
+            .write(to: URL(fileURLWithPath: fake))
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake)
         let environment = ["BERTH_SYSTEMD_UNIT_DIR": units, "BERTH_SYSTEMCTL": fake]
         func calls() throws -> [String] {
@@ -188,9 +190,16 @@ import Testing
         #expect(first.status == 0, "\(first.stderr)")
         #expect(try calls() == ["--user daemon-reload", "--user enable --now berth-shop.target"])
 
+        let names = "berth-shop.target berth-shop-db.service berth-shop-api.service berth-shop-web.service"
         let again = try BerthBinary.run(install, in: project, environment: environment)
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(try calls() == ["--user enable --now berth-shop.target"])
+        #expect(try calls() == ["--user show --property=NeedDaemonReload --value \(names)", "--user enable --now berth-shop.target"])
+
+        // As after a berth killed between writing the units and reloading: unchanged files, stale manager.
+        let stale = try BerthBinary.run(install, in: project, environment: environment.merging(["FAKE_NEED_RELOAD": "yes"]) { $1 })
+        #expect(stale.status == 0, "\(stale.stderr)")
+        #expect(try calls() == ["--user show --property=NeedDaemonReload --value \(names)", "--user daemon-reload",
+                                "--user enable --now berth-shop.target"])
 
         // Switching layouts stops and disables the per-service units before deleting them.
         let single = try BerthBinary.run(["systemd", "generate", "--user", "--install"], in: project, environment: environment)

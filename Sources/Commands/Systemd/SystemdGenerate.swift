@@ -89,7 +89,7 @@ struct SystemdGenerate: ParsableCommand {
             Console.note("\(SystemdHost.notRunning): units written to \(unitDirectory.path); run `\(reload)` when systemd runs, then `\(start)`")
             return
         }
-        if changes.contains(where: { $0.change != .unchanged }) {
+        if try changes.contains(where: { $0.change != .unchanged }) || host.needsReload(units.map(\.name)) {
             try host.run(["daemon-reload"])
         }
         if enable {

@@ -37,29 +37,41 @@ struct SystemdHost {
         (["systemctl"] + (scope == .user ? ["--user"] : []) + arguments).joined(separator: " ")
     }
 
-    /// Runs `systemctl [--user] ARGUMENTS`; a failure carries what systemctl said.
-    func run(_ arguments: [String]) throws {
+    /// Runs `systemctl [--user] ARGUMENTS` and returns its standard output; a failure carries
+    /// what systemctl said.
+    @discardableResult
+    func run(_ arguments: [String]) throws -> String {
         guard let systemctl else {
             throw CommandFailure("cannot run `\(command(arguments))`: systemd is not running here")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: systemctl)
         process.arguments = (scope == .user ? ["--user"] : []) + arguments
-        let output = Pipe()
+        let output = Pipe(), errors = Pipe()
         process.standardOutput = output
-        process.standardError = output
+        process.standardError = errors
         do {
             try process.run()
         } catch {
             throw CommandFailure("cannot run \(systemctl): \(error.localizedDescription)")
         }
+        // systemctl writes a few lines; neither pipe can fill while the other is read.
         let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let complained = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            let reason = said.trimmingCharacters(in: .whitespacesAndNewlines)
+            let reason = (complained + said).trimmingCharacters(in: .whitespacesAndNewlines)
             throw CommandFailure("`\(command(arguments))` failed (status \(process.terminationStatus))"
                                  + (reason.isEmpty ? "" : ": \(reason)"))
         }
+        return said
+    }
+
+    /// Whether the manager's view of `units` is older than their files: a berth killed between
+    /// writing them and `daemon-reload` leaves that, and the next run must still reload.
+    func needsReload(_ units: [String]) throws -> Bool {
+        try run(["show", "--property=NeedDaemonReload", "--value"] + units)
+            .split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "yes" }
     }
 
     /// Why nothing was told to systemd, for the notes and errors that say so.
