@@ -211,6 +211,12 @@ import Testing
         #expect(removed.status == 0, "\(removed.stderr)")
         #expect(try calls() == ["--user disable --now berth-shop.service", "--user daemon-reload"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: units) == [])
+
+        // Again, as after a berth killed between deleting and reloading: the reload still happens.
+        let removedAgain = try BerthBinary.run(["systemd", "remove", "--user"], in: project, environment: environment)
+        #expect(removedAgain.status == 0, "\(removedAgain.stderr)")
+        #expect(removedAgain.stdout.hasPrefix("nothing to remove"))
+        #expect(try calls() == ["--user daemon-reload"])
     }
 
     @Test("berth never replaces or removes a unit it did not generate for the project")

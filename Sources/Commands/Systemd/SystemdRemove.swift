@@ -37,10 +37,12 @@ struct SystemdRemove: ParsableCommand {
         if !owned.isEmpty, host.systemctl != nil {
             try host.run(["disable"] + (now ? ["--now"] : []) + owned)
         }
-        guard try remove(owned, from: unitDirectory, project: name) else { return }
+        let removed = try remove(owned, from: unitDirectory, project: name)
         if host.systemctl != nil {
+            // Even with nothing left to delete: a berth killed after deleting and before
+            // reloading left the manager holding units whose files are gone.
             try host.run(["daemon-reload"])
-        } else {
+        } else if removed {
             // Nothing can run under a systemd that is not running, so --now holds as it is.
             Console.note("\(SystemdHost.notRunning): nothing was running under it; run `\(host.command(["daemon-reload"]))` when systemd runs")
         }
