@@ -36,6 +36,7 @@ struct BundleBuilder {
         oci.hostname = spec.hostname ?? String(id.prefix(12))
         var annotations = spec.labels
         if spec.initProcess { annotations[ContainerRuntime.initAnnotation] = "true" }
+        annotations.merge(try LogSettings(spec.logging, container: spec.name).annotations) { _, berth in berth }
         oci.annotations = annotations.isEmpty ? nil : annotations
 
         // Overlay wants the top layer first.

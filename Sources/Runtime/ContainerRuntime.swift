@@ -43,14 +43,39 @@ public struct ContainerRuntime: Sendable {
         /// file instead of sharing the caller's terminal or pipes (a detached container must not
         /// hold its caller's stdout open: `berth up -d | cat` would never end).
         public var outputFile: String?
+        /// When set, the container's stdout and stderr are captured by its monitor into this
+        /// json-file log, and the monitor's own stdio is /dev/null unless the capture tees.
+        public var log: LogCapture?
 
         public init(waitForStart: Bool, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil,
-                    outputFile: String? = nil) {
+                    outputFile: String? = nil, log: LogCapture? = nil) {
             self.waitForStart = waitForStart
             self.detach = detach
             self.pidFile = pidFile
             self.consoleSocket = consoleSocket
             self.outputFile = outputFile
+            self.log = log
+        }
+    }
+
+    /// Where and how berth-init writes a container's output: docker's json-file format, one
+    /// `{"log","stream","time"}` object per line, rotated as docker's `max-size` and `max-file`.
+    public struct LogCapture: Sendable, Hashable, Codable {
+        /// The live log file; rotated files are `path.1`, `path.2`, … (newest first).
+        public var path: String
+        /// Rotate before a record would take the file past this many bytes; nil never rotates.
+        public var maxSize: Int64?
+        /// Files kept, the live one included (1: the live file is truncated instead of rotated).
+        public var maxFiles: Int
+        /// Also copy the output, as it comes, to the monitor's own stdout and stderr (the caller's,
+        /// for a container run in the foreground).
+        public var tee: Bool
+
+        public init(path: String, maxSize: Int64? = nil, maxFiles: Int = 1, tee: Bool = false) {
+            self.path = path
+            self.maxSize = maxSize
+            self.maxFiles = maxFiles
+            self.tee = tee
         }
     }
 
@@ -117,8 +142,18 @@ public struct ContainerRuntime: Sendable {
             }
             plan.config.add("fifo", dir + "/exec.fifo")
         }
+        var outputFile = options.outputFile
+        if let log = options.log {
+            if bundle.spec.process?.terminal == true {
+                throw RuntimeError(.invalidConfig, id, "process.terminal is true: a container with a terminal cannot have its output captured to \(log.path) yet; set terminal to false")
+            }
+            plan.config.add("logpath", log.path)
+            if let maxSize = log.maxSize, maxSize > 0 { plan.config.add("logmaxsize", String(maxSize)) }
+            plan.config.add("logmaxfiles", String(max(1, log.maxFiles)))
+            if log.tee { plan.config.add("logtee") } else { outputFile = "/dev/null" }
+        }
         let (monitor, pid) = try spawnInit(plan.config, id: id, detach: options.detach, scratch: dir,
-                                           outputFile: options.outputFile)
+                                           outputFile: outputFile)
         let record = ContainerRecord(id: id, bundle: bundle.path, rootfs: bundle.rootfs, pid: pid, pidStartTime: Processes.startTime(pid) ?? 0,
                                      monitorPid: monitor, created: Self.timestamp(), cgroup: cgroup?.location,
                                      annotations: bundle.spec.annotations)
