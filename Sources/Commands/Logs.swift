@@ -10,7 +10,8 @@ struct Logs: AsyncParsableCommand {
 
     @OptionGroup var project: ProjectOptions
 
-    @Flag(name: .shortAndLong, help: "Follow log output.")
+    // `-f` reaches here as --follow (GlobalOptions): ProjectOptions owns the letter for --file.
+    @Flag(name: .long, help: "Follow log output (-f).")
     var follow = false
 
     @Option(name: .long, help: ArgumentHelp("Number of lines to show from the end of the logs for each container, or all.", valueName: "N|all"))

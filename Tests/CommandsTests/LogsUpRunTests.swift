@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Commands
 
 /// `logs`, attached `up` and `run` through the built binary, as root, on busybox containers, each
 /// project over data and runtime directories of its own.
@@ -123,7 +124,7 @@ struct LogsUpRunTests {
         let project = try Project(services: """
               talk:
                 image: IMAGE
-                command: ["sh", "-c", "i=0; while [ $i -lt 60 ]; do echo line-$i; i=$((i+1)); busybox usleep 20000; done"]
+                command: ["sh", "-c", "i=0; while [ $$i -lt 60 ]; do echo line-$$i; i=$$((i+1)); busybox usleep 20000; done"]
                 logging:
                   options: {max-size: 1k, max-file: "2"}
 
@@ -222,7 +223,7 @@ struct LogsUpRunTests {
         let place = try project.run(["run", "--rm", "--no-deps", "-w", "/tmp", "-u", "1234", "app", "sh", "-c", "pwd; id -u"])
         #expect(place.stdout == "/tmp\n1234\n", "\(place.stderr)")
         let entry = try project.run(["run", "--rm", "--no-deps", "--entrypoint", "echo 'two words'", "app"])
-        #expect(entry.stdout == "two words default command\n", "\(entry.stderr)")
+        #expect(entry.stdout == "two words echo default command\n", "the service's command follows the new entrypoint: \(entry.stderr)")
         let cat = try project.run(["run", "--rm", "--no-deps", "-T", "app", "cat"], stdin: "through stdin\n")
         #expect(cat.stdout == "through stdin\n", "\(cat.stderr)")
         let states = try project.states()
@@ -239,5 +240,20 @@ struct LogsUpRunTests {
         #expect(name.range(of: "^\(project.name)-app-run-[0-9a-f]{12}$", options: .regularExpression) != nil, "\(name)")
         #expect(try project.states()[name] == "running")
         #expect(try project.run(["run", "--rm", "-d", "app"]).status != 0, "-d and --rm are refused together")
+    }
+}
+
+/// `-f` means --file before a subcommand and --follow after `logs`.
+@Suite("logs -f and the project's -f")
+struct LogsFollowFlagTests {
+    @Test("arguments are rewritten so that each -f keeps its docker compose meaning", arguments: [
+        (["logs", "-f"], ["logs", "--follow"]),
+        (["-f", "a.yaml", "logs", "-f", "web"], ["logs", "--file", "a.yaml", "--follow", "web"]),
+        (["-p", "demo", "logs", "--tail", "3"], ["logs", "--project-name", "demo", "--tail", "3"]),
+        (["-f", "a.yaml", "up", "-d"], ["up", "--file", "a.yaml", "-d"]),
+        (["run", "app", "--", "grep", "-f", "x"], ["run", "app", "--", "grep", "-f", "x"]),
+    ])
+    func rewrite(arguments: [String], expected: [String]) {
+        #expect(GlobalOptions.reorder(arguments, subcommands: ["logs", "up", "run"]) == expected)
     }
 }
