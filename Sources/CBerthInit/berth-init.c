@@ -109,6 +109,7 @@ struct config {
     long long log_max_size;     // rotate before a write would pass this many bytes; 0: never
     int log_max_files;          // files kept, the live one included (docker's max-file)
     int log_tee;                // also copy the output to the monitor's stdout/stderr (berth run)
+    int log_terminal;           // process.terminal with a captured log: the monitor reads the pty master
 };
 
 static struct config cfg;
@@ -266,6 +267,7 @@ static void parse_config(char *buf, size_t len) {
         else if (!strcmp(key, "logpath")) cfg.log_path = value;
         else if (!strcmp(key, "logmaxsize")) cfg.log_max_size = strtoll(value, NULL, 10);
         else if (!strcmp(key, "logtee")) cfg.log_tee = 1;
+        else if (!strcmp(key, "logterminal")) cfg.log_terminal = 1;
         else if (!strcmp(key, "logmaxfiles")) cfg.log_max_files = (int)strtol(value, NULL, 10);
         else fail_to(report_fd, 1, "config: unknown record %s", key);
     }
@@ -538,9 +540,11 @@ static void connect_console(int err_fd) {
 }
 
 // process.terminal: a pty from the container's own devpts; the master goes to the console
-// socket's listener (SCM_RIGHTS), the slave becomes stdio and the controlling terminal.
+// socket's listener (SCM_RIGHTS), or with a captured log to the monitor over the sync socket
+// (marked by one 'T' byte), and the slave becomes stdio and the controlling terminal.
 static void setup_terminal(void) {
-    if (console_fd < 0) return;
+    if (console_fd < 0 && !cfg.log_terminal) return;
+    int to = console_fd >= 0 ? console_fd : sync_fd;
     int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0) CFAIL(1, "console: open /dev/ptmx: %s", strerror(errno));
     if (grantpt(master) < 0 || unlockpt(master) < 0) CFAIL(1, "console: unlock pty: %s", strerror(errno));
@@ -548,7 +552,7 @@ static void setup_terminal(void) {
     if (ptsname_r(master, name, sizeof name) != 0) CFAIL(1, "console: ptsname: %s", strerror(errno));
     int slave = open(name, O_RDWR | O_NOCTTY);
     if (slave < 0) CFAIL(1, "console: open %s: %s", name, strerror(errno));
-    char byte = 0, control[CMSG_SPACE(sizeof(int))];
+    char byte = console_fd >= 0 ? 0 : 'T', control[CMSG_SPACE(sizeof(int))];
     memset(control, 0, sizeof control);
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
@@ -557,9 +561,10 @@ static void setup_terminal(void) {
     cmsg->cmsg_type = SCM_RIGHTS;
     cmsg->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
-    if (sendmsg(console_fd, &msg, 0) < 0) CFAIL(1, "console: send pty master to %s: %s", cfg.console_socket, strerror(errno));
+    if (sendmsg(to, &msg, 0) < 0)
+        CFAIL(1, "console: send pty master to %s: %s", console_fd >= 0 ? cfg.console_socket : "the monitor", strerror(errno));
     close(master);
-    close(console_fd);
+    if (console_fd >= 0) close(console_fd);
     if (ioctl(slave, TIOCSCTTY, 0) < 0) CFAIL(1, "console: TIOCSCTTY: %s", strerror(errno));
     for (int fd = 0; fd < 3; fd++)
         if (dup2(slave, fd) < 0) CFAIL(1, "console: dup2: %s", strerror(errno));
@@ -714,7 +719,8 @@ struct log_stream {
     char buf[2 * LOG_LINE_MAX];
 };
 
-static struct log_stream log_streams[2] = {{.name = "stdout", .fd = -1}, {.name = "stderr", .fd = -1}};
+// Zero-initialized (BSS, not 64 KiB of .data): log_open fills in names and descriptors.
+static struct log_stream log_streams[2];
 static int log_fd = -1;
 static long long log_size;
 static char log_record[6 * LOG_LINE_MAX + 128]; // a line with every byte escaped as \\u00XX
@@ -833,7 +839,8 @@ static void log_drain(struct log_stream *s) {
     while (s->fd >= 0) {
         ssize_t r = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return; // EAGAIN: nothing more for now
+        if (r < 0 && errno == EIO) r = 0; // a pty master once every slave is closed
+        if (r < 0) return;                 // EAGAIN: nothing more for now
         if (r == 0) { close(s->fd); s->fd = -1; log_lines(s, 1); return; }
         if (cfg.log_tee) {
             // Blocking: a slow terminal slows the container down rather than losing its output.
@@ -856,8 +863,11 @@ static void log_open(int pipes[2][2]) {
     if (log_fd < 0) fail_to(report_fd, 1, "logs: open %s: %s", cfg.log_path, strerror(errno));
     struct stat st;
     log_size = fstat(log_fd, &st) == 0 ? (long long)st.st_size : 0;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if (pipe2(pipes[i], O_CLOEXEC) < 0) fail_to(report_fd, 1, "logs: pipe2: %s", strerror(errno));
+        log_streams[i].name = i == 0 ? "stdout" : "stderr";
+        log_streams[i].fd = -1;
+    }
 }
 
 // Waits for the container while draining its output; returns its wait status. Once it has
@@ -944,6 +954,22 @@ static void write_id_maps(pid_t pid) {
         if (cfg.setgroups_deny) write_file(pid, "setgroups", "deny");
         write_file(pid, "gid_map", cfg.gid_map);
     }
+}
+
+static int terminal_marker_seen;
+
+// read(2) that also takes a descriptor passed with SCM_RIGHTS (the pty master, see
+// setup_terminal) into *fd.
+static ssize_t receive(int sock, char *buf, size_t len, int *fd) {
+    char control[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    ssize_t n;
+    do n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+    if (n > 0)
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(fd, CMSG_DATA(c), sizeof(int));
+    return n;
 }
 
 static void forward_signal(int sig) {
@@ -1065,7 +1091,14 @@ int main(void) {
     // The container reports "ready" (create) or an error, or closes the socket by exec'ing.
     char msg[1200];
     ssize_t n, total = 0;
-    while ((n = read(sv[0], msg + total, sizeof msg - 1 - (size_t)total)) > 0) {
+    int pty_master = -1;
+    while ((n = receive(sv[0], msg + total, sizeof msg - 1 - (size_t)total, &pty_master)) > 0) {
+        if (pty_master >= 0 && msg[total] == 'T' && !terminal_marker_seen) {
+            // The byte that carried the pty master is not part of the report.
+            memmove(msg + total, msg + total + 1, (size_t)n - 1);
+            n--;
+            terminal_marker_seen = 1;
+        }
         total += n;
         msg[total] = 0;
         if (strstr(msg, "ready\n") || strchr(msg, '\n')) break;
@@ -1076,6 +1109,15 @@ int main(void) {
         while (waitpid(container_pid, &status, 0) < 0 && errno == EINTR) {}
         if (write(report_fd, msg, strlen(msg)) < 0) {}
         _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+    }
+    if (pty_master >= 0 && log_fd >= 0) {
+        // With a terminal the container writes to the pty, not to the pipes: its output is read
+        // from the master, as docker's json-file does it, all of it as stdout.
+        close(log_streams[0].fd);
+        fcntl(pty_master, F_SETFL, O_NONBLOCK);
+        log_streams[0].fd = pty_master;
+    } else if (pty_master >= 0) {
+        close(pty_master);
     }
     dprintf(report_fd, "pid %d\n", container_pid);
     close(report_fd);

@@ -37,9 +37,10 @@ struct LogPrinter {
         }
     }
 
+    /// docker compose's `%-*s |` with the width one more than the longest name: `web-1  |`.
     func label(_ container: ObservedContainer) -> String {
-        let padded = container.name + String(repeating: " ", count: max(0, width - container.name.count + 1))
-        return paint(padded + "|", container)
+        let padded = container.name + String(repeating: " ", count: max(0, width + 1 - container.name.count))
+        return paint(padded + " |", container)
     }
 
     private func paint(_ text: String, _ container: ObservedContainer) -> String {

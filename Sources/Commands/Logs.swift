@@ -76,12 +76,21 @@ struct Logs: AsyncParsableCommand {
             containers.forEach(logs.finish)
             return
         }
-        // Until every selected container has stopped (as docker compose), or Ctrl-C.
+        // Until every selected container has stopped (as docker compose), or Ctrl-C. Stopped for
+        // a whole second: a recreate stops the old container before it starts the new one, and
+        // the follower should carry on with the new one.
+        var quietSince: ContinuousClock.Instant?
         while true {
             try await Task.sleep(for: .milliseconds(100))
             let current = try await logs.containers()
             let printed = logs.poll(current: current)
-            if !printed && !current.contains(where: \.isActive) {
+            guard !printed && !current.contains(where: \.isActive) else {
+                quietSince = nil
+                continue
+            }
+            let since = quietSince ?? .now
+            quietSince = since
+            if ContinuousClock.now - since >= .seconds(1) {
                 current.forEach(logs.finish)
                 return
             }

@@ -193,8 +193,8 @@ struct Up: AsyncParsableCommand {
             where condition.condition != .serviceStarted {
                 Console.warn("services.\(name).depends_on.\(dependency): \(condition.condition.rawValue) is waited on as service_started until health checks run")
             }
-            if service.tty == true || service.stdinOpen == true {
-                Console.warn("services.\(name): tty and stdin_open have no effect yet: a service's output is captured to its log (berth logs) without a terminal")
+            if service.stdinOpen == true {
+                Console.warn("services.\(name).stdin_open has no effect yet: nothing attaches to a service's stdin")
             }
             if let logging = service.logging {
                 if logging.driver == "local" {

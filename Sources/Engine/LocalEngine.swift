@@ -229,6 +229,10 @@ public final class LocalEngine: ContainerEngine {
         // the container's output into the json-file log beside the layer (driver `none`: nowhere).
         // Attached (`run`): the monitor shares our stdio and copies the output to it as well.
         var capture = logging.capture(path: locations.log(id))
+        if capture == nil && spec?.process?.terminal == true {
+            // Driver none with a tty: the pty master still needs a reader, or the container blocks.
+            capture = ContainerRuntime.LogCapture(path: "/dev/null")
+        }
         capture?.tee = attached
         let options = ContainerRuntime.LaunchOptions(waitForStart: true, detach: !attached,
                                                      outputFile: attached ? nil : "/dev/null", log: capture)

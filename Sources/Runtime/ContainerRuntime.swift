@@ -44,7 +44,8 @@ public struct ContainerRuntime: Sendable {
         /// hold its caller's stdout open: `berth up -d | cat` would never end).
         public var outputFile: String?
         /// When set, the container's stdout and stderr are captured by its monitor into this
-        /// json-file log, and the monitor's own stdio is /dev/null unless the capture tees.
+        /// json-file log, and the monitor's own stdio is /dev/null unless the capture tees. With
+        /// `process.terminal` the monitor keeps the pty master and logs what it reads as stdout.
         public var log: LogCapture?
 
         public init(waitForStart: Bool, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil,
@@ -120,7 +121,8 @@ public struct ContainerRuntime: Sendable {
     }
 
     private func spawnMonitor(id: String, bundle: RuntimeBundle, dir: String, options: LaunchOptions) throws(RuntimeError) -> Launched {
-        var plan = try LaunchPlan(id: id, bundle: bundle, stateDirectory: dir, consoleSocket: options.consoleSocket)
+        var plan = try LaunchPlan(id: id, bundle: bundle, stateDirectory: dir, consoleSocket: options.consoleSocket,
+                                  terminalToMonitor: options.log != nil)
         let resources = bundle.spec.linux?.resources
         let (cgroup, cgroupWarning) = Cgroups.manager(id: id, path: bundle.spec.linux?.cgroupsPath)
         var launched = false
@@ -144,8 +146,8 @@ public struct ContainerRuntime: Sendable {
         }
         var outputFile = options.outputFile
         if let log = options.log {
-            if bundle.spec.process?.terminal == true {
-                throw RuntimeError(.invalidConfig, id, "process.terminal is true: a container with a terminal cannot have its output captured to \(log.path) yet; set terminal to false")
+            if bundle.spec.process?.terminal == true && (options.consoleSocket != nil || log.tee) {
+                throw RuntimeError(.invalidConfig, id, "process.terminal is true: the pty master goes either to --console-socket or to the log capture (\(log.path)), and a captured terminal cannot be teed")
             }
             plan.config.add("logpath", log.path)
             if let maxSize = log.maxSize, maxSize > 0 { plan.config.add("logmaxsize", String(maxSize)) }

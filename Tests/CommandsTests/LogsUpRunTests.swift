@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Commands
+import Engine
+import EngineAPI
 
 /// `logs`, attached `up` and `run` through the built binary, as root, on busybox containers, each
 /// project over data and runtime directories of its own.
@@ -95,7 +97,7 @@ struct LogsUpRunTests {
         let followed = try project.run(["logs", "-f"])
         #expect(followed.status == 0, "\(followed.stderr)")
         let a = "\(project.name)-a-1", b = "\(project.name)-b-1"
-        #expect(followed.stdout == "\(a) | a1\n\(b) | b2\n\(a) | a3\n\(b) | b4\n", "\(followed.stdout)")
+        #expect(followed.stdout == "\(a)  | a1\n\(b)  | b2\n\(a)  | a3\n\(b)  | b4\n", "\(followed.stdout)")
         #expect(!followed.stdout.contains("\u{1B}["), "no colour when not a terminal")
 
         #expect(try project.run(["logs", "--no-log-prefix", "b"]).stdout == "b2\nb4\n")
@@ -147,7 +149,7 @@ struct LogsUpRunTests {
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains("Attaching to \(a), \(b)"), "\(result.stdout)")
         let logLines = lines.filter { $0.contains(" | ") }
-        #expect(logLines == ["\(a) | a1", "\(b) | b2", "\(a) | a3", "\(b) | b4"], "\(result.stdout)")
+        #expect(logLines == ["\(a)  | a1", "\(b)  | b2", "\(a)  | a3", "\(b)  | b4"], "\(result.stdout)")
         #expect(lines.contains("\(a) exited with code 0"))
         #expect(lines.contains("\(b) exited with code 0"))
     }
@@ -255,5 +257,96 @@ struct LogsFollowFlagTests {
     ])
     func rewrite(arguments: [String], expected: [String]) {
         #expect(GlobalOptions.reorder(arguments, subcommands: ["logs", "up", "run"]) == expected)
+    }
+}
+
+extension LogsUpRunTests {
+    @Test("logs -f follows a service across a recreate: the new container's lines follow the old one's")
+    func followAcrossRecreate() throws {
+        let service = """
+              talk:
+                image: IMAGE
+                environment: {GEN: GENERATION}
+                command: ["sh", "-c", "trap 'exit 0' TERM; while true; do echo gen-$$GEN; busybox usleep 100000 & wait; done"]
+
+            """
+        let project = try Project(services: service.replacingOccurrences(of: "GENERATION", with: "one"))
+        #expect(try project.run(["up", "-d"]).status == 0)
+        let follower = Process()
+        follower.executableURL = URL(fileURLWithPath: BerthBinary.path)
+        follower.arguments = ["logs", "-f", "--no-log-prefix"]
+        follower.currentDirectoryURL = URL(fileURLWithPath: project.directory)
+        follower.environment = project.environment
+        let output = project.directory + "/follow"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        follower.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        follower.standardInput = FileHandle.nullDevice
+        try follower.run()
+        defer { if follower.isRunning { follower.terminate() } }
+        usleep(400_000)
+
+        let image = "oci:\(ContainerFixture.images ?? "/nonexistent")/busybox"
+        let changed = "name: \(project.name)\nservices:\n" + service.replacingOccurrences(of: "GENERATION", with: "two")
+            .replacingOccurrences(of: "IMAGE", with: image)
+        try Data(changed.utf8).write(to: URL(fileURLWithPath: project.directory + "/compose.yaml"))
+        #expect(try project.run(["up", "-d", "-t", "1"]).status == 0)
+        usleep(500_000)
+        #expect(try project.run(["down", "-t", "1"]).status == 0)
+        for _ in 0..<60 where follower.isRunning { usleep(100_000) }
+        #expect(!follower.isRunning, "logs -f returned once the service was gone")
+        let lines = ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        #expect(lines.contains("gen-one") && lines.contains("gen-two"), "\(lines)")
+        let firstTwo = lines.firstIndex(of: "gen-two") ?? 0
+        #expect(!lines[firstTwo...].contains("gen-one"), "the old container's lines all come first: \(lines)")
+    }
+}
+
+/// docker compose's log lines, without containers.
+@Suite("log printer")
+struct LogPrinterTests {
+    static func container(_ name: String, service: String, id: String) -> ObservedContainer {
+        ObservedContainer(id: id, name: name, labels: [ResourceLabels.service: service], imageID: "", state: .running)
+    }
+
+    static func entry(_ text: String, seconds: Int64 = 1_795_366_800) -> LogEntry {
+        LogEntry(time: LogTime(seconds: seconds, nanoseconds: 5), stream: .stdout, text: text)
+    }
+
+    @Test("prefixes are padded to the longest name plus one, then ' | '")
+    func padding() {
+        var printer = LogPrinter(prefix: true, colors: false, timestamps: false)
+        let web = Self.container("demo-web-1", service: "web", id: "1"), db = Self.container("demo-db-1", service: "db", id: "2")
+        printer.add(web)
+        printer.add(db)
+        #expect(printer.format(Self.entry("hello\n"), of: web) == "demo-web-1  | hello")
+        #expect(printer.format(Self.entry("hi\n"), of: db) == "demo-db-1   | hi")
+    }
+
+    @Test("each service gets the next colour of docker compose's rainbow; replicas share it; only the prefix is coloured")
+    func colours() {
+        var printer = LogPrinter(prefix: true, colors: true, timestamps: false)
+        let web1 = Self.container("web-1", service: "web", id: "1"), web2 = Self.container("web-2", service: "web", id: "2")
+        let db = Self.container("db-1", service: "db", id: "3")
+        [web1, web2, db].forEach { printer.add($0) }
+        #expect(printer.format(Self.entry("a\n"), of: web1) == "\u{1B}[36mweb-1  |\u{1B}[0m a")
+        #expect(printer.format(Self.entry("b\n"), of: web2) == "\u{1B}[36mweb-2  |\u{1B}[0m b")
+        #expect(printer.format(Self.entry("c\n"), of: db) == "\u{1B}[33mdb-1   |\u{1B}[0m c")
+    }
+
+    @Test("pieces of a long line are printed as one line; timestamps come after the prefix; no prefix with --no-log-prefix")
+    func partialsAndTimestamps() {
+        var printer = LogPrinter(prefix: false, colors: false, timestamps: true)
+        let web = Self.container("web-1", service: "web", id: "1")
+        printer.add(web)
+        #expect(printer.format(Self.entry("abc"), of: web) == nil)
+        #expect(printer.format(Self.entry("def\n"), of: web) == "2026-11-22T17:00:00.000000005Z abcdef")
+        #expect(printer.format(Self.entry("tail"), of: web) == nil)
+        #expect(printer.flush(web) == "tail")
+    }
+
+    @Test("NO_COLOR and --no-color turn colours off")
+    func noColor() {
+        #expect(!LogPrinter.wantsColors(noColor: false, environment: ["NO_COLOR": "1"]))
+        #expect(!LogPrinter.wantsColors(noColor: true, environment: [:]))
     }
 }

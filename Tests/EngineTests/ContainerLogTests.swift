@@ -132,6 +132,20 @@ struct ContainerLogCaptureTests {
         #expect(entries.map(\.time) == entries.map(\.time).sorted(), "records are written in order")
     }
 
+    @Test("with tty the container writes to a pty whose master the monitor logs, as stdout with the terminal's CRLF")
+    func terminal() async throws {
+        let area = try EngineFixture.Area()
+        defer { area.remove() }
+        var spec = try await area.spec("demo-app-1", command: ["sh", "-c", "[ -t 1 ] && echo is-a-tty; echo to-stderr >&2; exit 5"])
+        spec.tty = true
+        let id = try await area.engine.createContainer(spec)
+        try await area.engine.startContainer(id: id)
+        #expect(try await area.waitForExit(id)?.exitCode == 5)
+        let entries = ContainerLogReader(path: area.locations.log(id)).readAll()
+        #expect(entries.map(\.text) == ["is-a-tty\r\n", "to-stderr\r\n"])
+        #expect(entries.allSatisfy { $0.stream == .stdout })
+    }
+
     @Test("max-size and max-file rotate the log as docker does: the live file, .1 and .2, none larger than max-size")
     func rotation() async throws {
         let area = try EngineFixture.Area()
