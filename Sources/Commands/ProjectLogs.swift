@@ -49,7 +49,13 @@ final class ProjectLogs {
         var batch: [(LogEntry, ObservedContainer)] = []
         for container in containers {
             printer.add(container)
-            let reader = ContainerLogReader(path: session.engine.locations.log(container.id))
+            let path = session.engine.locations.log(container.id)
+            // The monitor creates the file when it launches the container, so only a container
+            // whose output is not kept has none.
+            if !FileManager.default.fileExists(atPath: path) {
+                Console.warn("\(container.name): no log to show (its logging driver is none, or it was created before Berth kept logs)")
+            }
+            let reader = ContainerLogReader(path: path)
             followed[container.id] = (container, reader)
             var entries = reader.readAll().filter(filter.admits)
             if let tail = filter.tail { entries = Array(entries.suffix(tail)) }

@@ -1,4 +1,4 @@
-import Engine
+@testable import Engine
 import EngineAPI
 import Foundation
 import Testing
@@ -46,6 +46,31 @@ struct ContainerLogReaderTests {
         try Self.append(path, "ur\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-22T17:00:04Z\"}\n")
         #expect(reader.readNew().map(\.text) == ["four\n"], "the record completed by a later write")
         #expect(reader.readNew().isEmpty)
+    }
+
+    @Test("records are unescaped as JSON: the monitor's layout by hand, any other field order through JSONDecoder; broken lines are skipped")
+    func unescaping() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/c-json.log"
+        try Self.append(path, #"{"log":"q\"\\\t\u003c\u00e9\ud83d\ude00é\/\n","stream":"stdout","time":"2026-11-22T17:00:01Z"}"# + "\n"
+            + #"{"stream":"stderr","time":"2026-11-22T17:00:02Z","log":"reordered\n"}"# + "\n"
+            + #"{"log":"cut off"# + "\n"
+            + #"{"log":"last\n","stream":"stdout","time":"2026-11-22T17:00:03Z"}"# + "\n")
+        let entries = ContainerLogReader(path: path).readAll()
+        #expect(entries.map(\.text) == ["q\"\\\t<é😀é/\n", "reordered\n", "last\n"])
+        #expect(entries.map(\.stream) == [.stdout, .stderr, .stdout])
+    }
+
+    @Test("the hand scanner reads the monitor's layout itself and declines other layouts")
+    func scanner() {
+        let line = Array(#"{"log":"q\"\\\t\u003c\ud83d\ude00\/\n","stream":"stderr","time":"2026-11-22T17:00:01Z"}"#.utf8)
+        let record = RecordScanner.scan(line[...])
+        #expect(record?.log == "q\"\\\t<😀/\n")
+        #expect(record?.stream == "stderr")
+        #expect(record?.time == "2026-11-22T17:00:01Z")
+        #expect(RecordScanner.scan(Array(#"{"stream":"stderr","log":"x","time":"t"}"#.utf8)[...]) == nil)
+        #expect(RecordScanner.scan(Array(#"{"log":"x\q","stream":"stderr","time":"t"}"#.utf8)[...]) == nil)
     }
 
     @Test("following continues across a rotation: the old file is finished, then the new one is read from its start")
