@@ -42,6 +42,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -870,12 +871,50 @@ static void log_open(int pipes[2][2]) {
     }
 }
 
+// berth run on a terminal: the monitor keeps the container's pty master, puts the caller's
+// terminal in raw mode, relays its stdin to the master (the master's output is teed back) and
+// passes window size changes on; the terminal is restored when the container has exited.
+static int terminal_relay = -1;
+static struct termios saved_termios;
+static int termios_saved;
+
+static void copy_window_size(void) {
+    struct winsize ws;
+    if (terminal_relay >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(terminal_relay, TIOCSWINSZ, &ws);
+}
+
+static void relay_start(int master) {
+    terminal_relay = master;
+    if (!isatty(0)) return;
+    copy_window_size();
+    if (tcgetattr(0, &saved_termios) == 0) {
+        struct termios raw = saved_termios;
+        cfmakeraw(&raw);
+        if (tcsetattr(0, TCSANOW, &raw) == 0) termios_saved = 1;
+    }
+}
+
+// Moves what the caller typed to the container's terminal; 0 once stdin is at its end.
+static int relay_input(void) {
+    char buf[4096];
+    ssize_t r = read(0, buf, sizeof buf);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
+    if (r <= 0) return 0;
+    for (ssize_t done = 0; done < r;) {
+        ssize_t w = write(terminal_relay, buf + done, (size_t)(r - done));
+        if (w < 0 && (errno == EINTR || errno == EAGAIN)) { usleep(1000); continue; } // the pty's input queue is full
+        if (w < 0) return 0;
+        done += w;
+    }
+    return 1;
+}
+
 // Waits for the container while draining its output; returns its wait status. Once it has
 // exited, output still buffered in the pipes (or written by processes it left behind, which
 // outlive it only without a PID namespace of its own) is drained for at most half a second.
 static int log_wait(void) {
     int pidfd = (int)syscall(SYS_pidfd_open, container_pid, 0);
-    int status, exited = 0;
+    int status, exited = 0, input = terminal_relay >= 0;
     for (;;) {
         if (!exited) {
             pid_t r = waitpid(container_pid, &status, WNOHANG);
@@ -883,18 +922,22 @@ static int log_wait(void) {
             else if (r < 0 && errno != EINTR) { status = 0; exited = 1; }
         }
         if (exited && log_streams[0].fd < 0 && log_streams[1].fd < 0) break;
-        struct pollfd fds[3];
+        struct pollfd fds[4];
         int n = 0;
         for (int i = 0; i < 2; i++)
             if (log_streams[i].fd >= 0) fds[n++] = (struct pollfd){.fd = log_streams[i].fd, .events = POLLIN};
         if (!exited && pidfd >= 0) fds[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+        int input_slot = n;
+        if (!exited && input) fds[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
         // Without a pidfd (Linux < 5.3) the loop wakes every 100 ms to look for the exit.
         int timeout = exited ? 500 : pidfd >= 0 ? -1 : 100;
         int ready = poll(fds, (nfds_t)n, timeout);
         if (ready < 0 && errno == EINTR) continue; // a forwarded signal
         if (ready == 0 && exited) break;           // output held open by a leftover process
+        if (input_slot < n && fds[input_slot].revents) input = relay_input();
         for (int i = 0; i < 2; i++) log_drain(&log_streams[i]);
     }
+    if (termios_saved) tcsetattr(0, TCSADRAIN, &saved_termios);
     for (int i = 0; i < 2; i++) {
         log_lines(&log_streams[i], 1);
         if (log_streams[i].fd >= 0) close(log_streams[i].fd);
@@ -973,6 +1016,8 @@ static ssize_t receive(int sock, char *buf, size_t len, int *fd) {
 }
 
 static void forward_signal(int sig) {
+    // A relayed terminal: resizing the pty signals the container's foreground process group.
+    if (sig == SIGWINCH && terminal_relay >= 0) { copy_window_size(); return; }
     if (container_pid > 0) kill(container_pid, sig);
 }
 
@@ -1116,6 +1161,7 @@ int main(void) {
         close(log_streams[0].fd);
         fcntl(pty_master, F_SETFL, O_NONBLOCK);
         log_streams[0].fd = pty_master;
+        if (cfg.log_tee) relay_start(pty_master);
     } else if (pty_master >= 0) {
         close(pty_master);
     }

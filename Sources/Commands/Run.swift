@@ -48,7 +48,7 @@ struct Run: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Working directory inside the container.")
     var workdir: String?
 
-    @Flag(name: [.customShort("T"), .customLong("no-TTY")], help: "Disable pseudo-TTY allocation (the default when stdin is not a terminal).")
+    @Flag(name: [.customShort("T"), .customLong("no-TTY")], help: "Disable pseudo-TTY allocation (a pty is the default when stdin is a terminal).")
     var noTTY = false
 
     @Flag(name: .shortAndLong, inversion: .prefixedNo, help: "Keep STDIN open even if not attached.")
@@ -75,9 +75,6 @@ struct Run: AsyncParsableCommand {
         }
         try override(&compose, projectDirectory: loaded.workingDirectory)
         loaded.services[service] = compose
-        if !noTTY && isatty(STDIN_FILENO) == 1 && !detach {
-            Console.warn("run: no pseudo-terminal yet: the container's stdin and output are pipes, as with -T")
-        }
 
         let session = try EngineSession()
         var desired = try EngineSession.desired(loaded)
@@ -108,8 +105,12 @@ struct Run: AsyncParsableCommand {
         spec.labels[ResourceLabels.containerNumber] = nil
         // A one-off runs once: compose applies no restart policy to it.
         spec.restartPolicy = "no"
-        spec.tty = false
-        spec.stdinOpen = interactive && !detach
+        if !detach {
+            // As docker compose: a pty when berth's stdin is a terminal, unless -T. The monitor
+            // relays the terminal (raw mode, window size) to it and tees its output back.
+            spec.tty = !noTTY && isatty(STDIN_FILENO) == 1
+            spec.stdinOpen = interactive
+        }
 
         let engine = session.engine
         if detach {

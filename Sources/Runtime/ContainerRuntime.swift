@@ -69,7 +69,8 @@ public struct ContainerRuntime: Sendable {
         /// Files kept, the live one included (1: the live file is truncated instead of rotated).
         public var maxFiles: Int
         /// Also copy the output, as it comes, to the monitor's own stdout and stderr (the caller's,
-        /// for a container run in the foreground).
+        /// for a container run in the foreground); with `process.terminal` the monitor also relays
+        /// its stdin to the pty, its terminal in raw mode, and passes window size changes on.
         public var tee: Bool
 
         public init(path: String, maxSize: Int64? = nil, maxFiles: Int = 1, tee: Bool = false) {
@@ -146,8 +147,8 @@ public struct ContainerRuntime: Sendable {
         }
         var outputFile = options.outputFile
         if let log = options.log {
-            if bundle.spec.process?.terminal == true && (options.consoleSocket != nil || log.tee) {
-                throw RuntimeError(.invalidConfig, id, "process.terminal is true: the pty master goes either to --console-socket or to the log capture (\(log.path)), and a captured terminal cannot be teed")
+            if bundle.spec.process?.terminal == true && options.consoleSocket != nil {
+                throw RuntimeError(.invalidConfig, id, "process.terminal is true: the pty master goes either to --console-socket or to the log capture (\(log.path)), not both")
             }
             plan.config.add("logpath", log.path)
             if let maxSize = log.maxSize, maxSize > 0 { plan.config.add("logmaxsize", String(maxSize)) }

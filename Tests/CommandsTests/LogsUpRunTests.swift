@@ -350,3 +350,34 @@ struct LogPrinterTests {
         #expect(!LogPrinter.wantsColors(noColor: true, environment: [:]))
     }
 }
+
+extension LogsUpRunTests {
+    static let scriptUnavailable: String? = FileManager.default.isExecutableFile(atPath: "/usr/bin/script")
+        ? nil : "/usr/bin/script (bsdutils) is missing: it gives berth a terminal"
+
+    @Test("run on a terminal gives the container a pty, relays what is typed, and exits with its code",
+          .enabled(if: scriptUnavailable == nil, "\(scriptUnavailable ?? "")"))
+    func runOnTerminal() throws {
+        let project = try Project(services: Self.app)
+        // script(1) runs berth on a new pty and types its own stdin into it.
+        let command = "'\(BerthBinary.path)' run --rm --no-deps app sh -c 'tty; read line; echo got-$line; exit 4'"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        process.currentDirectoryURL = URL(fileURLWithPath: project.directory)
+        process.environment = project.environment
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        usleep(300_000)
+        input.fileHandleForWriting.write(Data("typed\n".utf8))
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 4, "\(text)")
+        #expect(text.contains("/dev/pts/"), "the container's stdin is a terminal: \(text)")
+        #expect(text.contains("got-typed"), "what was typed reached the container: \(text)")
+        #expect(try project.states().isEmpty, "--rm removed it")
+    }
+}
