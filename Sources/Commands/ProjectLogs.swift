@@ -75,12 +75,19 @@ final class ProjectLogs {
             followed[container.id] = (container, reader)
             batch += reader.readAll().filter(filter.admits).map { ($0, container) }
         }
+        var gone: [ObservedContainer] = []
         for (id, entry) in followed {
-            let latest = current.first { $0.id == id } ?? entry.container
-            followed[id]?.container = latest
-            batch += entry.reader.readNew().filter(filter.admits).map { ($0, latest) }
+            let latest = current.first { $0.id == id }
+            followed[id]?.container = latest ?? entry.container
+            batch += entry.reader.readNew().filter(filter.admits).map { ($0, latest ?? entry.container) }
+            if latest == nil {
+                // Removed (a recreate, `down`): what it wrote is read above; its file is gone.
+                followed[id] = nil
+                gone.append(entry.container)
+            }
         }
         emit(batch)
+        gone.forEach(finish)
         return !batch.isEmpty
     }
 
