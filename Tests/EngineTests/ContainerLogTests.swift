@@ -171,6 +171,21 @@ struct ContainerLogCaptureTests {
         #expect(entries.allSatisfy { $0.stream == .stdout })
     }
 
+    @Test("a container started again appends to the same log, and a reader following it reads on")
+    func restartAppends() async throws {
+        let area = try EngineFixture.Area()
+        defer { area.remove() }
+        let id = try await area.engine.createContainer(try await area.spec("demo-app-1", command: ["sh", "-c", "echo run"]))
+        try await area.engine.startContainer(id: id)
+        #expect(try await area.waitForExit(id)?.exitCode == 0)
+        let reader = ContainerLogReader(path: area.locations.log(id))
+        #expect(reader.readAll().map(\.text) == ["run\n"])
+        try await area.engine.startContainer(id: id)
+        #expect(try await area.waitForExit(id)?.exitCode == 0)
+        #expect(reader.readNew().map(\.text) == ["run\n"], "the second run's line, read on from where the reader was")
+        #expect(ContainerLogReader(path: area.locations.log(id)).readAll().count == 2)
+    }
+
     @Test("max-size and max-file rotate the log as docker does: the live file, .1 and .2, none larger than max-size")
     func rotation() async throws {
         let area = try EngineFixture.Area()
