@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
         .testTarget(name: "SystemdUnitsTests", dependencies: ["SystemdUnits", "ComposeSpec"], exclude: ["Golden"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec", "SystemdUnits"],
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec", "SystemdUnits", "Engine", "EngineAPI"],
                     exclude: ["Golden"]),
     ]
 )

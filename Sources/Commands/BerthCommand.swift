@@ -7,7 +7,7 @@ public struct BerthCommand: ParsableCommand {
         commandName: "berth",
         abstract: "A daemonless, rootless compose engine.",
         version: BerthVersion.current,
-        subcommands: [Config.self, Pull.self, Push.self, Up.self, Down.self, Ps.self, Version.self,
+        subcommands: [Config.self, Pull.self, Push.self, Up.self, Down.self, Ps.self, Logs.self, Run.self, Version.self,
                       ImageCommand.self, ImagesShortcut.self, Login.self, Logout.self, SystemCommand.self,
                       RuntimeCommand.self, SystemdCommand.self]
     )
@@ -29,7 +29,7 @@ public struct BerthCommand: ParsableCommand {
                 try command.run()
             }
         } catch let failure as CommandFailure {
-            Console.error(failure.message)
+            if !failure.quiet { Console.error(failure.message) }
             Foundation.exit(failure.exitCode)
         } catch {
             exit(withError: error)
