@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CLinuxShim"),
         // The container monitor/init: C, single-threaded, exec'd by Runtime (see its README).
         .executableTarget(name: "berth-init", path: "Sources/CBerthInit", exclude: ["README.md"],
                           cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra"])],
@@ -58,7 +59,7 @@ let package = Package(
         ], exclude: ["README.md"]),
         .target(name: "StateStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
                 exclude: ["README.md"]),
-        .target(name: "Networking", dependencies: ["SystemSupport"], path: "Sources/Networking",
+        .target(name: "Networking", dependencies: ["SystemSupport", "CLinuxShim"], path: "Sources/Networking",
                 exclude: ["README.md"]),
 
         // top

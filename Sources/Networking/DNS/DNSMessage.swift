@@ -181,7 +181,7 @@ extension DNSMessage {
         var offset = 0
 
         func failure(_ what: String) -> NetworkingError {
-            NetworkingError(.malformedMessage, "DNS message", "\(what) at offset \(offset) of \(bytes.count) bytes")
+            NetworkingError(.malformedMessage, object: "DNS message", "\(what) at offset \(offset) of \(bytes.count) bytes")
         }
 
         mutating func u8() throws(NetworkingError) -> UInt8 {
@@ -288,7 +288,7 @@ extension DNSMessage {
         writer.u16(message.id)
         writer.u16(message.flags.bits)
         for count in [message.questions.count, message.answers.count, message.authorities.count, message.additionals.count] {
-            guard count <= 0xffff else { throw NetworkingError(.malformedMessage, "DNS message", "more than 65535 entries in a section") }
+            guard count <= 0xffff else { throw NetworkingError(.malformedMessage, object: "DNS message", "more than 65535 entries in a section") }
             writer.u16(UInt16(count))
         }
         for question in message.questions {
@@ -310,11 +310,11 @@ extension DNSMessage {
             case .bytes(let bytes): writer.bytes += bytes
             }
             let length = writer.bytes.count - lengthAt - 2
-            guard length <= 0xffff else { throw NetworkingError(.malformedMessage, record.name, "record data longer than 65535 bytes") }
+            guard length <= 0xffff else { throw NetworkingError(.malformedMessage, object: record.name, "record data longer than 65535 bytes") }
             writer.bytes[lengthAt] = UInt8(length >> 8)
             writer.bytes[lengthAt + 1] = UInt8(length & 0xff)
         }
-        guard writer.bytes.count <= 0xffff else { throw NetworkingError(.malformedMessage, "DNS message", "longer than 65535 bytes") }
+        guard writer.bytes.count <= 0xffff else { throw NetworkingError(.malformedMessage, object: "DNS message", "longer than 65535 bytes") }
         return writer.bytes
     }
 
@@ -331,7 +331,7 @@ extension DNSMessage {
         mutating func name(_ name: String) throws(NetworkingError) {
             let labels = name.split(separator: ".", omittingEmptySubsequences: true).map { Array($0.utf8) }
             guard labels.reduce(1, { $0 + $1.count + 1 }) <= 255 else {
-                throw NetworkingError(.malformedMessage, name, "a DNS name is at most 255 bytes")
+                throw NetworkingError(.malformedMessage, object: name, "a DNS name is at most 255 bytes")
             }
             for index in labels.indices {
                 let suffix = labels[index...].map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".").lowercased()
@@ -343,7 +343,7 @@ extension DNSMessage {
                 if bytes.count < 0x3fff { suffixes[suffix] = bytes.count }
                 let label = labels[index]
                 guard !label.isEmpty, label.count <= 63 else {
-                    throw NetworkingError(.malformedMessage, name, "a DNS label is 1 to 63 bytes")
+                    throw NetworkingError(.malformedMessage, object: name, "a DNS label is 1 to 63 bytes")
                 }
                 bytes.append(UInt8(label.count))
                 bytes += label

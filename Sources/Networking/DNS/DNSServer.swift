@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import CLinuxShim
 import SystemSupport
 
 /// An embedded DNS server for one network: answers A, AAAA and PTR queries for the names of its
@@ -40,13 +41,16 @@ public final class DNSServer: Sendable {
 
     /// Binds a UDP socket to `address` in the caller's network namespace and starts serving.
     public convenience init(listen address: SocketAddress, table: DNSNameTable, options: Options = Options()) throws(NetworkingError) {
-        let fd: Int32
-        do {
-            fd = try Sockets.bound(address, .datagram, stage: "dns server")
+        try self.init(socket: try DNSServer.bind(address), table: table, options: options)
+    }
+
+    /// A UDP socket bound to `address` in the caller's network namespace, for `init(socket:)`.
+    public static func bind(_ address: SocketAddress) throws(NetworkingError) -> Int32 {
+        do throws(SystemError) {
+            return try Sockets.bound(address, .datagram, stage: "dns server")
         } catch {
             throw PortProblem.explain(error, address: address, proto: .udp)
         }
-        try self.init(socket: fd, table: table, options: options)
     }
 
     /// Serves on `socket`, a bound UDP socket the server now owns: one made inside another network
@@ -55,11 +59,11 @@ public final class DNSServer: Sendable {
         Sockets.setNonBlocking(fd)
         guard let bound = Sockets.localAddress(fd) else {
             close(fd)
-            throw NetworkingError(.system, "dns socket \(fd)", "getsockname failed: pass a bound UDP socket")
+            throw NetworkingError(.system, object: "dns socket \(fd)", "getsockname failed: pass a bound UDP socket")
         }
         address = bound
         shared = Shared(table)
-        do {
+        do throws(SystemError) {
             loop = try LoopThread(stage: "dns server \(bound)")
             let state = try DNSServerLoop(socket: fd, stopFD: loop.stopFD, shared: shared, options: options)
             try loop.start(stage: "dns server \(bound)") { state.run() }
@@ -149,7 +153,7 @@ private final class DNSServerLoop: @unchecked Sendable {
             guard let (count, peer, length) = Sockets.receive(socket, into: &buffer) else { return }
             let bytes = Array(buffer[0..<count])
             let query: DNSMessage
-            do {
+            do throws(NetworkingError) {
                 query = try DNSMessage(parsing: bytes)
             } catch {
                 // Unparseable but with a header: say FORMERR so the client does not wait.
@@ -183,7 +187,7 @@ private final class DNSServerLoop: @unchecked Sendable {
         while index < options.upstreams.count, inFlight.count < options.maximumInFlight {
             let server = options.upstreams[index]
             if let fd = try? Sockets.connecting(to: server, .datagram, stage: "dns forward") {
-                let sent = query.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, MSG_NOSIGNAL) }
+                let sent = query.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 if sent == query.count {
                     epoll.add(fd, Epoll.readable)
                     inFlight[fd] = Forward(client: client, clientLength: length, query: query, parsed: parsed,

@@ -27,7 +27,7 @@ public final class PortForwarder: Sendable {
 
     /// A socket in the caller's network namespace (rootful networks, tests).
     public static let directConnector: Connector = { (proto, target) throws(NetworkingError) -> Int32 in
-        do {
+        do throws(SystemError) {
             return try Sockets.connecting(to: target, proto == .tcp ? .stream : .datagram, stage: "forward")
         } catch {
             throw NetworkingError(error)
@@ -70,7 +70,7 @@ public final class PortForwarder: Sendable {
                 connector: @escaping Connector = PortForwarder.directConnector,
                 options: Options = Options()) throws(NetworkingError) {
         let fd: Int32
-        do {
+        do throws(SystemError) {
             fd = try Sockets.bound(listen, proto == .tcp ? .stream : .datagram, stage: "publish \(listen)/\(proto.rawValue)")
         } catch {
             throw PortProblem.explain(error, address: listen, proto: proto)
@@ -78,7 +78,7 @@ public final class PortForwarder: Sendable {
         self.proto = proto
         address = Sockets.localAddress(fd) ?? listen
         shared = Shared(target: target, connector: connector, options: options)
-        do {
+        do throws(SystemError) {
             loop = try LoopThread(stage: "forward \(address)")
             let stage = "forward \(address)/\(proto.rawValue)"
             switch proto {

@@ -12,21 +12,21 @@ enum PortProblem {
         case EADDRINUSE:
             let holder = holders(port: address.port, proto: proto).first
             let who = holder.map { "by \($0)" } ?? "by another process (one this user cannot see)"
-            return NetworkingError(.portInUse, object,
+            return NetworkingError(.portInUse, object: object,
                                    "port \(address.port)/\(proto.rawValue) is already in use \(who): stop it, or publish another host port",
-                                   cause: error)
+                                   errno: error.errno)
         case EACCES where getuid() != 0:
             let start = unprivilegedPortStart()
             if address.port < start {
-                return NetworkingError(.privilegedPort, object,
+                return NetworkingError(.privilegedPort, object: object,
                                        "port \(address.port) is below net.ipv4.ip_unprivileged_port_start (\(start)), so only root may bind it: "
                                        + "publish a port of \(start) or more, or lower the limit (sysctl -w net.ipv4.ip_unprivileged_port_start=\(address.port))",
-                                       cause: error)
+                                       errno: error.errno)
             }
             return NetworkingError(error)
         case EADDRNOTAVAIL:
-            return NetworkingError(.invalidAddress, object, "\(address.ip) is not an address of this host: publish on one of its addresses or 0.0.0.0",
-                                   cause: error)
+            return NetworkingError(.invalidAddress, object: object, "\(address.ip) is not an address of this host: publish on one of its addresses or 0.0.0.0",
+                                   errno: error.errno)
         default:
             return NetworkingError(error)
         }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinuxShim
 import SystemSupport
 
 /// The TCP forwarder's loop: accepts, connects through the connector, and splices both ways.
@@ -49,7 +50,7 @@ final class TCPRelayLoop: @unchecked Sendable {
 
     private func acceptConnections() {
         while relays.count / 2 < shared.options.maximumConnections {
-            let client = accept4(listener, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            let client = berth_accept4(listener, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
             if client < 0 {
                 switch errno {
                 case EINTR, ECONNABORTED: continue
@@ -84,7 +85,7 @@ final class TCPRelayLoop: @unchecked Sendable {
     private func start(_ client: Int32) {
         let target = shared.target.withLock { $0 }
         let upstream: Int32
-        do {
+        do throws(NetworkingError) {
             upstream = try shared.connector(.tcp, target)
         } catch {
             Sockets.abort(client)
@@ -208,7 +209,7 @@ final class Splice {
 
     init?(from source: Int32, to destination: Int32) {
         var fds: [Int32] = [0, 0]
-        guard pipe2(&fds, O_NONBLOCK | O_CLOEXEC) == 0 else { return nil }
+        guard berth_pipe2(&fds, O_NONBLOCK | O_CLOEXEC) == 0 else { return nil }
         self.source = source
         self.destination = destination
         pipeRead = fds[0]
@@ -221,10 +222,10 @@ final class Splice {
     /// Moves what can move now without blocking. False when the connection failed (reset, broken
     /// pipe): the caller then resets both sides.
     func pump() -> Bool {
-        let flags = UInt32(SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
+        let flags = UInt32(BERTH_SPLICE_F_MOVE | BERTH_SPLICE_F_NONBLOCK)
         for _ in 0..<Self.roundsPerWake {
             if pending > 0 {
-                let n = splice(pipeRead, nil, destination, nil, pending, flags)
+                let n = berth_splice(pipeRead, destination, UInt(pending), flags)
                 if n > 0 {
                     pending -= n
                     continue
@@ -246,7 +247,7 @@ final class Splice {
                 return true
             }
             // The pipe is empty here, so EAGAIN can only mean the source has nothing to read.
-            let n = splice(source, nil, pipeWrite, nil, Self.chunk, flags)
+            let n = berth_splice(source, pipeWrite, UInt(Self.chunk), flags)
             if n > 0 {
                 pending += n
             } else if n == 0 {

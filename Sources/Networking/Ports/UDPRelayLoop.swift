@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinuxShim
 import SystemSupport
 
 /// The UDP forwarder's loop: one flow (a socket to the container) per client address, so replies
@@ -61,7 +62,7 @@ final class UDPRelayLoop: @unchecked Sendable {
             guard let (count, peer, length) = Sockets.receive(listener, into: &buffer),
                   let client = SocketAddress(storage: peer) else { return }
             guard let socket = flowSocket(for: client, peer, length) else { continue }
-            _ = buffer.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, count, MSG_NOSIGNAL) }
+            _ = buffer.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, count, Int32(MSG_NOSIGNAL)) }
         }
     }
 

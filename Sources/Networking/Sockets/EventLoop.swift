@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import CLinuxShim
 import SystemSupport
 
 /// An epoll set. Owned by the one thread that waits on it; not shared.

@@ -44,9 +44,9 @@ public struct SocketAddress: Sendable, Hashable, Codable, CustomStringConvertibl
 
     /// The address in a `sockaddr_storage` a kernel call filled in; nil for non-IP families.
     init?(storage: sockaddr_storage) {
-        var storage = storage
-        let decoded: SocketAddress? = withUnsafeBytes(of: &storage) { raw in
-            switch Int32(storage.ss_family) {
+        let family = Int32(storage.ss_family)
+        let decoded: SocketAddress? = withUnsafeBytes(of: storage) { raw in
+            switch family {
             case AF_INET:
                 let sin = raw.load(as: sockaddr_in.self)
                 let bytes = withUnsafeBytes(of: sin.sin_addr) { Array($0) }

@@ -104,7 +104,7 @@ enum Sockets {
     static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, to peer: sockaddr_storage, length: socklen_t) {
         var peer = peer
         _ = withUnsafePointer(to: &peer) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes.baseAddress, bytes.count, MSG_NOSIGNAL, $0, length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, length) }
         }
     }
 }
