@@ -72,6 +72,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md", "Runtime/README.md"]),
         .executableTarget(name: "berth", dependencies: ["Commands"]),
+        // Drives the forwarder and the DNS server for Benchmarks/network.sh; not a product.
+        .executableTarget(name: "berth-netbench", dependencies: ["Networking"], exclude: ["README.md"]),
 
         // tests
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
@@ -91,7 +93,7 @@ let package = Package(
         .testTarget(name: "NetworkingTests", dependencies: ["Networking", "SystemSupport"]),
         .testTarget(name: "SystemdUnitsTests", dependencies: ["SystemdUnits", "ComposeSpec"], exclude: ["Golden"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec"],
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec", "StateStore"],
                     exclude: ["Golden"]),
     ]
 )

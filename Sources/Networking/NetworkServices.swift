@@ -133,13 +133,22 @@ public final class NetworkServices: Sendable {
     @discardableResult
     public func apply(_ desired: Desired) throws(NetworkingError) -> [Published] {
         try running.withLock { (running) throws(NetworkingError) -> [Published] in
+            var wanted: [ListenerKey: Desired.Publication] = [:]
+            for publication in desired.ports {
+                let key = ListenerKey(publication)
+                if let other = wanted[key] {
+                    let port = publication.hostPorts.first.map(String.init) ?? "0"
+                    throw NetworkingError(.conflict, object: "\(publication.hostIP):\(port)/\(publication.proto.rawValue)",
+                                          "published by both \(other.container) and \(publication.container): give one of them another host port")
+                }
+                wanted[key] = publication
+            }
             // Stop first what goes away, so a port a removed publication held is free for a new one.
             for (name, entry) in running.dns where desired.networks[name]?.listen != entry.listen {
                 entry.server.shutdown()
                 running.dns[name] = nil
             }
-            let wanted = Dictionary(desired.ports.map { (ListenerKey($0), $0) }, uniquingKeysWith: { first, _ in first })
-            for (key, entry) in running.forwarders where wanted[key] == nil || wanted[key]?.target.ip.isIPv4 != entry.publication.target.ip.isIPv4 {
+            for (key, entry) in running.forwarders where wanted[key] == nil {
                 entry.forwarder.shutdown()
                 running.forwarders[key] = nil
             }
@@ -214,6 +223,11 @@ public final class NetworkServices: Sendable {
         }
         for entry in stopped.dns.values { entry.server.shutdown() }
         for entry in stopped.forwarders.values { entry.forwarder.shutdown() }
+    }
+
+    /// Each running DNS server's address (with the port it got when asked for port 0).
+    public var dnsAddresses: [String: SocketAddress] {
+        running.withLock { $0.dns.mapValues(\.server.address) }
     }
 
     /// Names of the networks with a DNS server running, and the published ports: for tests and `ps`.

@@ -23,8 +23,8 @@ public struct SocketAddress: Sendable, Hashable, Codable, CustomStringConvertibl
     /// `1.2.3.4:53`, `[::1]:53`: the forms docker prints.
     public var description: String { ip.isIPv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
 
-    /// Calls `body` with this address as a `sockaddr`.
-    func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    /// Calls `body` with this address as a `sockaddr` (for bind, connect, sendto).
+    public func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         var storage = sockaddr_storage()
         return withUnsafeMutableBytes(of: &storage) { raw in
             if ip.isIPv4 {
@@ -43,7 +43,7 @@ public struct SocketAddress: Sendable, Hashable, Codable, CustomStringConvertibl
     }
 
     /// The address in a `sockaddr_storage` a kernel call filled in; nil for non-IP families.
-    init?(storage: sockaddr_storage) {
+    public init?(storage: sockaddr_storage) {
         let family = Int32(storage.ss_family)
         let decoded: SocketAddress? = withUnsafeBytes(of: storage) { raw in
             switch family {

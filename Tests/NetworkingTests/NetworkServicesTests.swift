@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import Networking
+
+@Suite("Network services", .serialized)
+struct NetworkServicesTests {
+    static let dnsAddress = SocketAddress(IPAddress("127.0.10.1") ?? .loopbackIPv4, 0)
+    static func ip(_ text: String) -> IPAddress { IPAddress(text) ?? .anyIPv4 }
+
+    /// A port that was free a moment ago.
+    static func freePort() throws -> UInt16 {
+        let fd = try Sockets.bound(SocketAddress(.loopbackIPv4, 0), .stream, stage: "test")
+        defer { close(fd) }
+        return Sockets.localAddress(fd)?.port ?? 0
+    }
+
+    static func services() -> NetworkServices { NetworkServices(configuration: .init(dns: .init(upstreams: []))) }
+
+    @Test("apply starts a DNS server per network and a forwarder per port; the same description again changes nothing")
+    func unchangedApplyDoesNothing() throws {
+        let echo = try TCPEchoServer()
+        defer { echo.stop() }
+        let services = Self.services()
+        defer { services.shutdown() }
+        let desired = NetworkServices.Desired(
+            networks: ["a": .init(listen: Self.dnsAddress, names: DNSNameTable(["web": [Self.ip("10.89.0.2")]])),
+                       "b": .init(listen: Self.dnsAddress, names: DNSNameTable(["db": [Self.ip("10.90.0.2")]]))],
+            ports: [.init(container: "p-web-1", proto: .tcp, hostIP: .loopbackIPv4, hostPorts: [], target: echo.address)])
+        let first = try services.apply(desired)
+        #expect(services.status.networks == ["a", "b"])
+        let port = try #require(first.first)
+        #expect(port.container == "p-web-1" && port.host.port != 0)
+
+        let fd = try TestNet.connectTCP(port.host)
+        defer { close(fd) }
+        let second = try services.apply(desired)
+        #expect(second == first, "the random host port is kept")
+        // The connection opened before the second apply still works: nothing was restarted.
+        #expect(TestNet.writeAll(fd, [1, 2, 3]))
+        shutdown(fd, Int32(SHUT_WR))
+        #expect(TestNet.readToEnd(fd) == [1, 2, 3])
+    }
+
+    @Test("each network's server answers only that network's names")
+    func networksIsolated() throws {
+        let services = Self.services()
+        defer { services.shutdown() }
+        try services.apply(.init(networks: [
+            "front": .init(listen: SocketAddress(Self.ip("127.0.10.5"), 0), names: DNSNameTable(["web": [Self.ip("10.89.0.2")]])),
+            "back": .init(listen: SocketAddress(Self.ip("127.0.10.6"), 0), names: DNSNameTable(["db": [Self.ip("10.90.0.2")]])),
+        ]))
+        // The servers bound port 0: find what they got through a second look at the sockets.
+        let listeners = services.dnsAddresses
+        let front = try #require(listeners["front"]), back = try #require(listeners["back"])
+        #expect(TestNet.addresses(try TestNet.ask("web", .a, server: front)) == ["10.89.0.2"])
+        #expect(try TestNet.ask("db", .a, server: front, timeout: 0.5)?.flags.responseCode == .serverFailure,
+                "db is not on front: forwarded, and with no upstream, SERVFAIL")
+        #expect(TestNet.addresses(try TestNet.ask("db", .a, server: back)) == ["10.90.0.2"])
+    }
+
+    @Test("a new name table is swapped into the running server, which keeps its socket")
+    func tableUpdate() throws {
+        let services = Self.services()
+        defer { services.shutdown() }
+        try services.apply(.init(networks: ["a": .init(listen: Self.dnsAddress, names: DNSNameTable(["web": [Self.ip("10.89.0.2")]]))]))
+        let server = try #require(services.dnsAddresses["a"])
+        try services.apply(.init(networks: ["a": .init(listen: Self.dnsAddress, names: DNSNameTable(["web": [Self.ip("10.89.0.8")]]))]))
+        #expect(services.dnsAddresses["a"] == server)
+        #expect(TestNet.addresses(try TestNet.ask("web", .a, server: server)) == ["10.89.0.8"])
+        try services.apply(.init())
+        #expect(services.status.networks.isEmpty)
+        #expect(try TestNet.ask("web", .a, server: server, timeout: 0.3) == nil, "the removed network's server is gone")
+    }
+
+    @Test("a recreated container keeps its fixed host port, and new connections reach the new container")
+    func recreatedContainer() throws {
+        let old = try TCPEchoServer(), new = try UDPServer(.echo)
+        defer { old.stop(); new.stop() }
+        let replacement = try TCPEchoServer()
+        defer { replacement.stop() }
+        let port = try Self.freePort()
+        let services = Self.services()
+        defer { services.shutdown() }
+        try services.apply(.init(ports: [.init(container: "old-id", proto: .tcp, hostIP: .loopbackIPv4, hostPorts: [port], target: old.address)]))
+        let published = try services.apply(.init(ports: [.init(container: "new-id", proto: .tcp, hostIP: .loopbackIPv4,
+                                                                hostPorts: [port], target: replacement.address)]))
+        #expect(published.map(\.container) == ["new-id"])
+        #expect(published.first?.host.port == port)
+        old.stop()
+        let fd = try TestNet.connectTCP(SocketAddress(.loopbackIPv4, port))
+        defer { close(fd) }
+        _ = TestNet.writeAll(fd, [7])
+        shutdown(fd, Int32(SHUT_WR))
+        #expect(TestNet.readToEnd(fd) == [7], "reached the replacement (the old server no longer accepts)")
+    }
+
+    @Test("a host port range takes its first free port")
+    func range() throws {
+        let echo = try TCPEchoServer()
+        defer { echo.stop() }
+        let holder = try Sockets.bound(SocketAddress(.loopbackIPv4, 0), .stream, stage: "test")
+        defer { close(holder) }
+        let taken = try #require(Sockets.localAddress(holder)).port
+        let services = Self.services()
+        defer { services.shutdown() }
+        let published = try services.apply(.init(ports: [.init(container: "c", proto: .tcp, hostIP: .loopbackIPv4,
+                                                               hostPorts: [taken, taken &+ 1], target: echo.address)]))
+        #expect(published.first?.host.port == taken &+ 1)
+    }
+
+    @Test("when a port is taken, apply fails naming it and stops what it had started")
+    func rollback() throws {
+        let echo = try TCPEchoServer()
+        defer { echo.stop() }
+        let holder = try Sockets.bound(SocketAddress(.loopbackIPv4, 0), .stream, stage: "test")
+        defer { close(holder) }
+        let taken = try #require(Sockets.localAddress(holder)).port
+        let free = try Self.freePort()
+        let services = Self.services()
+        defer { services.shutdown() }
+        do {
+            try services.apply(.init(ports: [
+                .init(container: "a", proto: .tcp, hostIP: .loopbackIPv4, hostPorts: [free], target: echo.address),
+                .init(container: "b", proto: .tcp, hostIP: .loopbackIPv4, hostPorts: [taken], target: echo.address),
+            ]))
+            Issue.record("apply succeeded with a taken port")
+        } catch {
+            #expect(error.code == .portInUse)
+            #expect(error.object.contains("\(taken)"))
+        }
+        #expect(services.status.published.isEmpty)
+        #expect(throws: (any Error).self, "nothing listens on the port that was started first") {
+            try TestNet.connectTCP(SocketAddress(.loopbackIPv4, free))
+        }
+    }
+}
