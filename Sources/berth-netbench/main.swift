@@ -8,8 +8,14 @@ import Glibc
 #endif
 import Networking
 
+/// Writes a line straight to a descriptor: unbuffered, so the script sees it at once.
+func emit(_ line: String, to fd: Int32 = 1) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+}
+
 func fail(_ message: String) -> Never {
-    fputs("berth-netbench: \(message)\n", stderr)
+    emit("berth-netbench: \(message)", to: 2)
     exit(2)
 }
 
@@ -33,8 +39,7 @@ case "forward":
     }
     do {
         let forwarder = try PortForwarder(proto: proto, listen: listen, target: target)
-        print(forwarder.address)
-        fflush(stdout)
+        emit(forwarder.address.description)
         // Serve until the script closes our stdin (or dies).
         var byte: UInt8 = 0
         while read(0, &byte, 1) > 0 {}
@@ -66,7 +71,7 @@ case "dns":
         }
         samples.sort()
         let median = samples[samples.count / 2] * 1e6, p99 = samples[samples.count * 99 / 100] * 1e6
-        print("dns queries=\(count) median_us=\(tenths(median)) p99_us=\(tenths(p99))")
+        emit("dns queries=\(count) median_us=\(tenths(median)) p99_us=\(tenths(p99))")
     } catch {
         fail("\(error)")
     }

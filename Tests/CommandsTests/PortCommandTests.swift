@@ -5,13 +5,13 @@ import Testing
 
 @Suite("port")
 struct PortCommandTests {
-    static let badArguments: [([String], String)] = [
+    static let badArgumentCases: [([String], String)] = [
         (["port", "--protocol", "sctp", "web", "80"], "--protocol sctp: expected tcp or udp"),
         (["port", "web", "0"], "port 0: expected 1 to 65535"),
         (["port", "--index", "0", "web", "80"], "--index 0: replicas are numbered from 1"),
     ]
 
-    @Test("bad arguments fail before anything is read, naming the argument", arguments: badArguments)
+    @Test("bad arguments fail before anything is read, naming the argument", arguments: badArgumentCases)
     func badArguments(_ arguments: [String], _ message: String) throws {
         let result = try BerthBinary.run(arguments)
         #expect(result.status != 0)

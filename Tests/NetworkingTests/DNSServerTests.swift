@@ -71,7 +71,10 @@ struct DNSAnswerTests {
         var answerer = DNSAnswerer(table: Self.table)
         var firsts: [String] = []
         for _ in 0..<6 {
-            guard case .answer(let reply) = answerer.decide(Self.query("web", .a)) else { return Issue.record("forwarded") }
+            guard case .answer(let reply) = answerer.decide(Self.query("web", .a)) else {
+                Issue.record("forwarded")
+                return
+            }
             #expect(reply.answers.count == 3)
             firsts.append(TestNet.addresses(reply).first ?? "")
         }

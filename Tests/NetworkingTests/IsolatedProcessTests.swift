@@ -6,7 +6,7 @@ import Testing
 /// Checks that need a process of their own: counting descriptors (other suites open and close
 /// theirs in parallel) and binding as an unprivileged user. The test re-runs this test bundle
 /// with `BERTH_NETWORKING_CHILD` set and a filter that selects one `child…` test.
-@Suite("Networking in a process of its own")
+@Suite("Networking in a process of its own", .serialized)
 struct IsolatedProcessTests {
     static let childKey = "BERTH_NETWORKING_CHILD"
     static let user = "berth-test"
@@ -20,8 +20,10 @@ struct IsolatedProcessTests {
         var command: [String] = []
         if let user {
             // The build may sit where the user cannot read it: the user runs a copy.
+            // Copied by cp, not in this process: a descriptor open for writing here could leak into
+            // a child spawned meanwhile and make the copy "text file busy".
             let copy = area + "/tests"
-            try FileManager.default.copyItem(atPath: bundle, toPath: copy)
+            #expect(try wait(spawn(["/bin/cp", bundle, copy])) == 0)
             bundle = copy
             chmod(area, 0o755)
             command = ["/usr/sbin/runuser", "-u", user, "--"]
@@ -29,15 +31,20 @@ struct IsolatedProcessTests {
         command += ["/usr/bin/env", "\(childKey)=1", "HOME=\(area)", "/bin/sh", "-c", "exec \"$0\" \"$@\" > \(area)/log 2>&1",
                     bundle, "--testing-library", "swift-testing", "--filter", "NetworkingTests.IsolatedProcessTests/\(test)"]
         if user != nil { chmod(area, 0o777) }
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { close(null) }
-        let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-        let pid = try Spawn.spawn(command[0], arguments: command,
-                                  options: .init(descriptors: [0: null, 1: null, 2: null], environment: environment), stage: "test")
-        let status = try Processes.wait(pid, stage: "test").shellCode
+        let status = try wait(spawn(command))
         let log = (try? String(contentsOfFile: area + "/log", encoding: .utf8)) ?? ""
         return (status, log)
     }
+
+    static func spawn(_ command: [String]) throws -> pid_t {
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(null) }
+        let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        return try Spawn.spawn(command[0], arguments: command,
+                               options: .init(descriptors: [0: null, 1: null, 2: null], environment: environment), stage: "test")
+    }
+
+    static func wait(_ pid: pid_t) throws -> Int32 { try Processes.wait(pid, stage: "test").shellCode }
 
     @Test("after shutdown, DNS servers, forwarders and their relays leave no descriptor open",
           .enabled(if: !isChild, "the parent half"))
@@ -53,9 +60,21 @@ struct IsolatedProcessTests {
         let udpEcho = try UDPServer(.echo)
         // Warm up what allocates descriptors once per process (the thread pool, /proc readers).
         try exercise(echo: echo.address, udp: udpEcho.address)
-        let before = TestNet.openDescriptors()
+        // The echo server's connection threads close their side a moment after the client saw
+        // the echo: wait until the count settles.
+        var before = TestNet.openDescriptors()
+        for _ in 0..<100 {
+            usleep(50_000)
+            let now = TestNet.openDescriptors()
+            if now == before { break }
+            before = now
+        }
         for _ in 0..<3 { try exercise(echo: echo.address, udp: udpEcho.address) }
-        let after = TestNet.openDescriptors()
+        var after = TestNet.openDescriptors()
+        for _ in 0..<100 where after != before {
+            usleep(20_000)
+            after = TestNet.openDescriptors()
+        }
         #expect(after == before, "descriptors before: \(before.count), after: \(after.count)")
     }
 

@@ -74,8 +74,8 @@ struct NetworkServicesTests {
 
     @Test("a recreated container keeps its fixed host port, and new connections reach the new container")
     func recreatedContainer() throws {
-        let old = try TCPEchoServer(), new = try UDPServer(.echo)
-        defer { old.stop(); new.stop() }
+        let old = try TCPEchoServer()
+        defer { old.stop() }
         let replacement = try TCPEchoServer()
         defer { replacement.stop() }
         let port = try Self.freePort()
@@ -98,9 +98,22 @@ struct NetworkServicesTests {
     func range() throws {
         let echo = try TCPEchoServer()
         defer { echo.stop() }
-        let holder = try Sockets.bound(SocketAddress(.loopbackIPv4, 0), .stream, stage: "test")
+        // A port held by the test, whose next port is free.
+        var holder: Int32 = -1
+        var taken: UInt16 = 0
+        for _ in 0..<20 {
+            let fd = try Sockets.bound(SocketAddress(.loopbackIPv4, 0), .stream, stage: "test")
+            let port = Sockets.localAddress(fd)?.port ?? 0
+            if port < 65535, let next = try? Sockets.bound(SocketAddress(.loopbackIPv4, port + 1), .stream, stage: "test") {
+                close(next)
+                holder = fd
+                taken = port
+                break
+            }
+            close(fd)
+        }
         defer { close(holder) }
-        let taken = try #require(Sockets.localAddress(holder)).port
+        try #require(holder >= 0, "found a port whose next port is free")
         let services = Self.services()
         defer { services.shutdown() }
         let published = try services.apply(.init(ports: [.init(container: "c", proto: .tcp, hostIP: .loopbackIPv4,
@@ -131,6 +144,48 @@ struct NetworkServicesTests {
         #expect(services.status.published.isEmpty)
         #expect(throws: (any Error).self, "nothing listens on the port that was started first") {
             try TestNet.connectTCP(SocketAddress(.loopbackIPv4, free))
+        }
+    }
+}
+
+@Suite("Publications from compose's port text")
+struct PublicationParsingTests {
+    static let target = SocketAddress(IPAddress("10.89.0.2") ?? .anyIPv4, 80)
+
+    static let good: [(String?, String?, String, String, [UInt16], PortForwarder.Proto)] = [
+        (nil, "8080", "tcp", "0.0.0.0", [8080], .tcp),
+        ("", "", "udp", "0.0.0.0", [], .udp),
+        ("127.0.0.1", nil, "tcp", "127.0.0.1", [], .tcp),
+        ("::1", "9000-9002", "tcp", "::1", [9000, 9001, 9002], .tcp),
+        ("[::]", "53", "udp", "::", [53], .udp),
+    ]
+
+    @Test("host IP, port, range and protocol text become a publication", arguments: good)
+    func parses(_ hostIP: String?, _ hostPort: String?, _ proto: String, _ ip: String, _ ports: [UInt16], _ parsed: PortForwarder.Proto) throws {
+        let publication = try NetworkServices.Desired.Publication(container: "c", hostIP: hostIP, hostPort: hostPort, proto: proto, target: Self.target)
+        #expect(publication.hostIP.description == ip)
+        #expect(publication.hostPorts == ports)
+        #expect(publication.proto == parsed)
+    }
+
+    static let bad: [(String?, String?, String, String)] = [
+        (nil, "80", "sctp", "protocol sctp cannot be published"),
+        ("localhost", "80", "tcp", "localhost is not an IP address"),
+        (nil, "90-80", "tcp", "host port 90-80 is not a port or a range"),
+        (nil, "0", "tcp", "host port 0 is not a port"),
+        (nil, "70000", "tcp", "host port 70000 is not a port"),
+        (nil, "80-", "tcp", "host port 80- is not a port"),
+    ]
+
+    @Test("bad port text is refused, naming the binding and what is wrong", arguments: bad)
+    func refuses(_ hostIP: String?, _ hostPort: String?, _ proto: String, _ message: String) {
+        do {
+            _ = try NetworkServices.Desired.Publication(container: "c", hostIP: hostIP, hostPort: hostPort, proto: proto, target: Self.target)
+            Issue.record("accepted \(hostPort ?? "")/\(proto)")
+        } catch {
+            #expect(error.code == .invalidAddress)
+            #expect(error.message.contains(message), "\(error)")
+            #expect(error.object.hasSuffix(":80/\(proto)"), "\(error.object)")
         }
     }
 }

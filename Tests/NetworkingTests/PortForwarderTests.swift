@@ -69,7 +69,6 @@ struct PortForwarderTests {
             #expect(TestNet.writeAll(fd, Self.payload(1000 + index, seed: UInt8(index & 0xff))))
             shutdown(fd, Int32(SHUT_WR))
         }
-        #expect(forwarder.activeRelays > 0)
         for (index, fd) in fds.enumerated() {
             #expect(TestNet.readToEnd(fd) == Self.payload(1000 + index, seed: UInt8(index & 0xff)), "connection \(index)")
         }
@@ -98,7 +97,7 @@ struct PortForwarderTests {
         let echo = try UDPServer(.echo)
         defer { echo.stop() }
         let forwarder = try PortForwarder(proto: .udp, listen: Self.loopback, target: echo.address,
-                                          options: .init(udpIdleTimeout: 0.3))
+                                          options: .init(udpIdleTimeout: 1))
         defer { forwarder.shutdown() }
         #expect(forwarder.address.port != 0)
         for client in 0..<3 {
@@ -107,7 +106,7 @@ struct PortForwarderTests {
         }
         #expect(forwarder.activeRelays == 3, "one flow per client address")
         // Idle flows close after the timeout.
-        for _ in 0..<200 where forwarder.activeRelays > 0 { usleep(10_000) }
+        for _ in 0..<300 where forwarder.activeRelays > 0 { usleep(10_000) }
         #expect(forwarder.activeRelays == 0)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import Networking
 
 /// Blocking sockets and tiny servers for driving the DNS server and the forwarder from tests.
@@ -85,6 +86,7 @@ enum TestNet {
 final class TCPEchoServer: Sendable {
     let address: SocketAddress
     private let listener: Int32
+    private let stopped = Atomic<Bool>(false)
 
     init(on ip: String = "127.0.0.1") throws {
         guard let ip = IPAddress(ip) else { throw POSIXError(.EINVAL) }
@@ -116,7 +118,9 @@ final class TCPEchoServer: Sendable {
     }
 
     /// Stops accepting: accept fails with EINVAL and the server thread closes the listener.
-    func stop() { shutdown(listener, Int32(SHUT_RDWR)) }
+    func stop() {
+        if !stopped.exchange(true, ordering: .acquiringAndReleasing) { shutdown(listener, Int32(SHUT_RDWR)) }
+    }
 }
 
 /// A UDP server that sends each datagram back, or that answers DNS queries with one A record,
@@ -125,6 +129,7 @@ final class UDPServer: Sendable {
     enum Behaviour: Sendable { case echo, dns(IPAddress), silent }
     let address: SocketAddress
     private let fd: Int32
+    private let stopped = Atomic<Bool>(false)
 
     init(on ip: String = "127.0.0.1", _ behaviour: Behaviour) throws {
         guard let ip = IPAddress(ip) else { throw POSIXError(.EINVAL) }
@@ -155,5 +160,7 @@ final class UDPServer: Sendable {
     }
 
     /// Wakes the server thread with an empty read; it closes the socket.
-    func stop() { shutdown(fd, Int32(SHUT_RDWR)) }
+    func stop() {
+        if !stopped.exchange(true, ordering: .acquiringAndReleasing) { shutdown(fd, Int32(SHUT_RDWR)) }
+    }
 }

@@ -164,12 +164,14 @@ final class Relay {
     }
 
     func register(_ fd: Int32, _ interest: UInt32, in epoll: Epoll) {
-        let current = registered[fd]
+        let current = registered[fd] ?? 0
         if current == interest { return }
-        switch (current, interest) {
-        case (nil, _): epoll.add(fd, interest)
-        case (_, 0): epoll.remove(fd)
-        default: epoll.modify(fd, interest)
+        if current == 0 {
+            epoll.add(fd, interest)
+        } else if interest == 0 {
+            epoll.remove(fd)
+        } else {
+            epoll.modify(fd, interest)
         }
         registered[fd] = interest == 0 ? nil : interest
     }

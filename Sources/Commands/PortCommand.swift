@@ -4,8 +4,8 @@ import EngineAPI
 
 /// `berth port SERVICE PRIVATE_PORT`, as `docker compose port`: the host address a container
 /// port is published on (`0.0.0.0:8080`), read from the ports the forwarder recorded.
-struct Port: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the public port for a port binding.")
+struct PortCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "port", abstract: "Print the public port for a port binding.")
 
     @OptionGroup var project: ProjectOptions
 
