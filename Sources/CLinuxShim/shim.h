@@ -10,6 +10,7 @@
 enum {
     BERTH_SPLICE_F_MOVE = 1,
     BERTH_SPLICE_F_NONBLOCK = 2,
+    BERTH_F_SETPIPE_SZ = 1031,
 };
 
 static inline long berth_splice(int fd_in, int fd_out, unsigned long length, unsigned int flags) {

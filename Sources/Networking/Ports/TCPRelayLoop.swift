@@ -197,14 +197,22 @@ final class Splice {
     private let pipeWrite: Int32
     /// Bytes in the pipe, not yet written to the destination.
     private var pending = 0
+    /// What one splice from the source may take: the pipe's size.
+    private var capacity = 65536
+    /// Bytes moved so far, to recognise a bulk transfer.
+    private var moved = 0
+    private var grew = false
     private var sourceEnded = false
     private var shutDown = false
     private(set) var waitsToRead = true
     private(set) var waitsToWrite = false
 
-    /// The pipe's default 64 KiB: with hundreds of relays, larger pipes would run into the
-    /// per-user pipe memory limit (fs.pipe-user-pages-soft) and fall back to one page each.
-    static let chunk = 65536
+    /// Pipes start at the kernel's 64 KiB; one that has carried `bulkThreshold` bytes grows to
+    /// `bulkPipeSize`, so a bulk transfer moves more per wake-up. Not every pipe starts large:
+    /// hundreds of relays would exhaust the per-user pipe memory (fs.pipe-user-pages-soft), after
+    /// which the kernel gives new pipes a page or two.
+    static let bulkThreshold = 4 << 20
+    static let bulkPipeSize: Int32 = 1 << 20
     /// Splices per wake-up before the loop serves other relays: keeps one fast relay from
     /// starving the rest (level-triggered epoll brings it back at once).
     static let roundsPerWake = 16
@@ -249,9 +257,11 @@ final class Splice {
                 return true
             }
             // The pipe is empty here, so EAGAIN can only mean the source has nothing to read.
-            let n = berth_splice(source, pipeWrite, UInt(Self.chunk), flags)
+            let n = berth_splice(source, pipeWrite, UInt(capacity), flags)
             if n > 0 {
                 pending += n
+                moved += n
+                if moved >= Self.bulkThreshold && !grew { grow() }
             } else if n == 0 {
                 sourceEnded = true
             } else if errno == EINTR {
@@ -270,6 +280,14 @@ final class Splice {
         waitsToRead = pending == 0 && !sourceEnded
         waitsToWrite = pending > 0
         return true
+    }
+
+    /// Enlarges the pipe once; a refusal (over pipe-max-size or the user's pipe memory) keeps it
+    /// as it is and is not retried.
+    private func grow() {
+        grew = true
+        let size = fcntl(pipeWrite, Int32(BERTH_F_SETPIPE_SZ), Self.bulkPipeSize)
+        if size > 0 { capacity = Int(size) }
     }
 
     func closePipe() {
