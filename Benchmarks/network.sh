@@ -7,9 +7,9 @@
 #     once, against busybox httpd serving 1 KiB, direct vs through the forwarder
 #   - DNS: DNS_QUERIES queries for a service name over UDP on loopback, median and p99
 #   - forwarder CPU: user+system seconds it used during the throughput run
-# With PODMAN=1 and a working `podman`, also podman's published port (rootful: kernel NAT; run as
-# a user: rootlessport) to the same kind of backend in a busybox container (localhost/busybox:test,
-# see /work/shared/peers/images.sh).
+# With PODMAN=1 and a working `podman` (as root), a busybox httpd in a podman container
+# (localhost/busybox:test, see /work/shared/peers/images.sh) reached three ways: at its bridge
+# address, through berth's forwarder, and through podman's published port (rootful: netavark's NAT).
 #
 #   bash Benchmarks/network.sh      # RUNS=3 SECONDS_PER_RUN=5 REQUESTS=20000 CONCURRENCY=32
 set -euo pipefail
@@ -27,7 +27,7 @@ BENCH=$PWD/.build/release/berth-netbench
 WORK=$(mktemp -d)
 pids=()
 cleanup() {
-  exec 7>&- 8>&- 2>/dev/null || true
+  exec 6>&- 7>&- 8>&- 2>/dev/null || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
@@ -92,15 +92,28 @@ echo "connection rate, requests/s (1 KiB, new connection each): direct $d, forwa
 "$BENCH" dns "$DNS_QUERIES"
 
 if [ "${PODMAN:-0}" = 1 ] && command -v podman >/dev/null; then
+  # Same backend three ways: busybox httpd in a podman container, reached at its bridge address,
+  # through berth's forwarder to that address, and through podman's own published port.
   name=berth-netbench-$$
-  if podman run -d --rm --name "$name" -p 127.0.0.1:18081:5201 -p 127.0.0.1:18082:8080 localhost/busybox:test \
-       sh -c 'mkdir -p /www && head -c 1024 /dev/urandom > /www/index.html && httpd -p 8080 -h /www && trap exit TERM; sleep 100000 & wait' >/dev/null; then
-    sleep 1
-    podman_rate=()
-    for _ in $(seq "$RUNS"); do podman_rate+=("$(rate 127.0.0.1:18082)"); done
-    echo "podman published port ($(id -un)): connection rate $(printf '%s\n' "${podman_rate[@]}" | median) requests/s; runs ${podman_rate[*]}"
+  nofile=$(ulimit -Hn)
+  # This VM: root lacks CAP_SYS_RESOURCE, so podman's default rlimits must be lowered (peers/README).
+  if podman run -d --rm --name "$name" --ulimit "nofile=$nofile:$nofile" --ulimit nproc=32768:32768 \
+       -p 127.0.0.1:18082:8080 localhost/busybox:test sh -c \
+       'mkdir -p /www && head -c 1024 /dev/urandom > /www/index.html && head -c 268435456 /dev/zero > /www/big && exec httpd -f -p 8080 -h /www' >/dev/null; then
+    container_ip=$(podman inspect "$name" --format '{{.NetworkSettings.IPAddress}}')
+    forward "$container_ip:8080" 6; PODMAN_FORWARDED=$FORWARDED
+    sleep 2
+    fetch() {  # fetch ADDRESS → Gbit/s for the 256 MiB file
+      local start end; start=$(date +%s.%N); wget -q -O /dev/null "http://$1/big"; end=$(date +%s.%N)
+      python3 -c "print('%.2f' % (268435456 * 8 / ($end - $start) / 1e9))"
+    }
+    for label in "container $container_ip:8080" "berth-forwarder $PODMAN_FORWARDED" "podman-port 127.0.0.1:18082"; do
+      address=${label#* } runs_rate=() runs_fetch=()
+      for _ in $(seq "$RUNS"); do runs_rate+=("$(rate "$address")"); runs_fetch+=("$(fetch "$address")"); done
+      echo "podman backend via ${label% *}: connection rate $(printf '%s\n' "${runs_rate[@]}" | median) requests/s, 256 MiB fetch $(printf '%s\n' "${runs_fetch[@]}" | median) Gbit/s; runs ${runs_rate[*]} / ${runs_fetch[*]}"
+    done
     podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
   else
-    echo "podman: could not start localhost/busybox:test (build it with /work/shared/peers/images.sh)"
+    echo "podman: could not start localhost/busybox:test (build it with /work/shared/peers/images.sh busybox)"
   fi
 fi
