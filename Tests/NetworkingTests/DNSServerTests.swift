@@ -186,3 +186,19 @@ struct DNSServerTests {
         #expect(samples[samples.count / 2] < 0.001, "median \(samples[samples.count / 2] * 1e6) µs")
     }
 }
+
+@Suite("Host resolvers")
+struct HostResolversTests {
+    static let cases: [(String, String, [String])] = [
+        ("two servers, loopback kept", "# generated\nnameserver 127.0.0.53\nnameserver 192.0.2.1\nsearch example.org\n",
+         ["127.0.0.53:53", "192.0.2.1:53"]),
+        ("IPv6, tabs, options ignored", "options edns0\nnameserver\t2001:db8::1\n", ["[2001:db8::1]:53"]),
+        ("a scoped address is skipped", "nameserver fe80::1%eth0\nnameserver 10.0.0.2\n", ["10.0.0.2:53"]),
+        ("none: glibc's default", "search lan\n", ["127.0.0.1:53"]),
+    ]
+
+    @Test("nameserver lines of resolv.conf become upstreams on port 53", arguments: cases)
+    func parse(_ name: String, _ text: String, _ expected: [String]) {
+        #expect(HostResolvers.parse(text).map(\.description) == expected, "\(name)")
+    }
+}

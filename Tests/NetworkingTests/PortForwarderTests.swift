@@ -156,3 +156,29 @@ struct PortForwarderTests {
         }
     }
 }
+
+@Suite("Port forwarder over IPv6")
+struct PortForwarderIPv6Tests {
+    static let unavailableReason: String? = {
+        guard let fd = try? Sockets.bound(SocketAddress(IPAddress("::1") ?? .anyIPv6, 0), .stream, stage: "probe") else {
+            return "the host has no IPv6 loopback (::1 cannot be bound)"
+        }
+        close(fd)
+        return nil
+    }()
+
+    @Test("a port published on [::1] relays to an IPv4 container address",
+          .enabled(if: unavailableReason == nil, "\(unavailableReason ?? "")"))
+    func ipv6Listener() throws {
+        let echo = try TCPEchoServer()
+        defer { echo.stop() }
+        let forwarder = try PortForwarder(proto: .tcp, listen: SocketAddress(try #require(IPAddress("::1")), 0), target: echo.address)
+        defer { forwarder.shutdown() }
+        #expect(forwarder.address.description.hasPrefix("[::1]:"))
+        let fd = try TestNet.connectTCP(forwarder.address)
+        defer { close(fd) }
+        #expect(TestNet.writeAll(fd, Array("over v6".utf8)))
+        shutdown(fd, Int32(SHUT_WR))
+        #expect(String(decoding: TestNet.readToEnd(fd), as: UTF8.self) == "over v6")
+    }
+}

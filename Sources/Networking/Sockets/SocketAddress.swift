@@ -26,6 +26,8 @@ public struct SocketAddress: Sendable, Hashable, Codable, CustomStringConvertibl
     /// Calls `body` with this address as a `sockaddr` (for bind, connect, sendto).
     public func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         var storage = sockaddr_storage()
+        // `unsafelyUnwrapped` below is safe: the buffer of a non-empty value (sockaddr_storage is 128
+        // bytes) always has a base address.
         return withUnsafeMutableBytes(of: &storage) { raw in
             if ip.isIPv4 {
                 let sin = raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: sockaddr_in.self)
