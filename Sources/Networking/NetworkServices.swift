@@ -73,20 +73,20 @@ public final class NetworkServices: Sendable {
 
     /// How servers bind and forwarders connect; the defaults act in the caller's namespace.
     public struct Configuration: Sendable {
-        /// A bound UDP socket for a network's DNS server at that address (rootless: made inside
-        /// the network namespace).
-        public var bindDNS: @Sendable (SocketAddress) throws(NetworkingError) -> Int32
+        /// A network's DNS server sockets at that address (rootless: made inside the network
+        /// namespace).
+        public var bindDNS: @Sendable (SocketAddress) throws(NetworkingError) -> DNSServer.Listeners
         public var connector: PortForwarder.Connector
         public var dns: DNSServer.Options
         public var forwarding: PortForwarder.Options
 
-        public init(bindDNS: (@Sendable (SocketAddress) throws(NetworkingError) -> Int32)? = nil,
+        public init(bindDNS: (@Sendable (SocketAddress) throws(NetworkingError) -> DNSServer.Listeners)? = nil,
                     connector: @escaping PortForwarder.Connector = PortForwarder.directConnector,
                     dns: DNSServer.Options = DNSServer.Options(), forwarding: PortForwarder.Options = PortForwarder.Options()) {
             if let bindDNS {
                 self.bindDNS = bindDNS
             } else {
-                self.bindDNS = { (address) throws(NetworkingError) -> Int32 in try DNSServer.bind(address) }
+                self.bindDNS = { (address) throws(NetworkingError) -> DNSServer.Listeners in try DNSServer.bind(address) }
             }
             self.connector = connector
             self.dns = dns
@@ -161,8 +161,8 @@ public final class NetworkServices: Sendable {
                         if entry.server.table != network.names { entry.server.update(network.names) }
                         continue
                     }
-                    let fd = try configuration.bindDNS(network.listen)
-                    let server = try DNSServer(socket: fd, table: network.names, options: configuration.dns)
+                    let listeners = try configuration.bindDNS(network.listen)
+                    let server = try DNSServer(listeners: listeners, table: network.names, options: configuration.dns)
                     running.dns[name] = (network.listen, server)
                     startedDNS.append(name)
                 }

@@ -171,6 +171,30 @@ struct DNSServerTests {
         #expect(TestNet.addresses(try TestNet.ask("db", .a, server: server.address)) == ["10.89.0.9"])
     }
 
+    @Test("an answer too long for UDP comes truncated over UDP and whole over TCP, for each query on the connection")
+    func tcpFallback() throws {
+        let replicas = (1...40).map { IPAddress(bytes: [10, 89, 0, UInt8($0)]) ?? .anyIPv4 }
+        let server = try DNSServer(listen: SocketAddress(Self.ip("127.0.10.1"), 0), table: DNSNameTable(["big": replicas]),
+                                   options: .init(upstreams: []))
+        defer { server.shutdown() }
+        let udp = try TestNet.ask("big", .a, server: server.address)
+        #expect(udp?.flags.truncated == true)
+        #expect(udp?.answers.isEmpty == true)
+
+        let fd = try TestNet.connectTCP(server.address)
+        defer { close(fd) }
+        let query = try DNSAnswerTests.query("big", .a).serialized()
+        let framed = [UInt8(query.count >> 8), UInt8(query.count & 0xff)] + query
+        #expect(TestNet.writeAll(fd, framed + framed), "two queries in one write")
+        for _ in 0..<2 {
+            let header = TestNet.readExactly(fd, 2)
+            try #require(header.count == 2)
+            let reply = try DNSMessage(parsing: TestNet.readExactly(fd, Int(header[0]) << 8 | Int(header[1])))
+            #expect(!reply.flags.truncated)
+            #expect(reply.answers.count == 40)
+        }
+    }
+
     @Test("a service name is answered in well under a millisecond (median of 500)")
     func latency() throws {
         let server = try DNSServer(listen: SocketAddress(Self.ip("127.0.10.1"), 0), table: DNSAnswerTests.table, options: .init(upstreams: []))

@@ -70,6 +70,18 @@ enum TestNet {
         return result
     }
 
+    /// Reads exactly `count` bytes; fewer at EOF or after the 5 s receive timeout.
+    static func readExactly(_ fd: Int32, _ count: Int) -> [UInt8] {
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: count)
+        while result.count < count {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, count - result.count, 0) }
+            if n <= 0 { break }
+            result += buffer[0..<n]
+        }
+        return result
+    }
+
     /// Open descriptors of this process.
     static func openDescriptors() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).sorted()
