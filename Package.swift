@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
         .testTarget(name: "NetworkingTests", dependencies: ["Networking", "SystemSupport"]),
         .testTarget(name: "SystemdUnitsTests", dependencies: ["SystemdUnits", "ComposeSpec"], exclude: ["Golden"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec", "Networking"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec", "StateStore"],
                     exclude: ["Golden"]),
     ]
