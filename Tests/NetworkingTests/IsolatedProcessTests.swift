@@ -78,6 +78,43 @@ struct IsolatedProcessTests {
         #expect(after == before, "descriptors before: \(before.count), after: \(after.count)")
     }
 
+    @Test("idle DNS servers, forwarders, an open connection and a UDP flow use no CPU (no busy loop)",
+          .enabled(if: !isChild, "the parent half"))
+    func idle() throws {
+        let (status, log) = try Self.runChild("childIdle()")
+        #expect(status == 0, "\(log)")
+        #expect(log.contains("Test run with 1 test"), "the child test ran: \(log)")
+    }
+
+    @Test("the measuring half of the idle test (runs only inside it)", .enabled(if: isChild, "runs only in the child process"))
+    func childIdle() throws {
+        let echo = try TCPEchoServer()
+        let udpEcho = try UDPServer(.echo)
+        let services = NetworkServices(configuration: .init(dns: .init(upstreams: []), forwarding: .init(udpIdleTimeout: 30)))
+        defer { services.shutdown() }
+        let published = try services.apply(.init(
+            networks: ["a": .init(listen: SocketAddress(IPAddress("127.0.10.1") ?? .loopbackIPv4, 0), names: DNSNameTable())],
+            ports: [.init(container: "c", proto: .tcp, hostIP: .loopbackIPv4, hostPorts: [], target: echo.address),
+                    .init(container: "c", proto: .udp, hostIP: .loopbackIPv4, hostPorts: [], target: udpEcho.address)]))
+        let tcp = try #require(published.first { $0.proto == .tcp })
+        let udp = try #require(published.first { $0.proto == .udp })
+        let open = try TestNet.connectTCP(tcp.host)
+        defer { close(open) }
+        _ = TestNet.writeAll(open, [1])
+        #expect(TestNet.readExactly(open, 1) == [1])
+        #expect(TestNet.exchange([2], with: udp.host) == [2])
+
+        func cpuSeconds() -> Double {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        let before = cpuSeconds()
+        usleep(1_000_000)
+        let used = cpuSeconds() - before
+        #expect(used < 0.05, "CPU used by idle services in 1 s: \(used) s")
+    }
+
     private func exercise(echo: SocketAddress, udp: SocketAddress) throws {
         let services = NetworkServices(configuration: .init(dns: .init(upstreams: [])))
         let published = try services.apply(.init(
