@@ -209,11 +209,16 @@ private final class DNSServerLoop: @unchecked Sendable {
 
     private func acceptTCP() {
         guard let tcpListener else { return }
-        while tcpClients.count < Self.maximumTCPClients {
+        while true {
             let fd = berth_accept4(tcpListener, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
                 return
+            }
+            // Full: refuse rather than leave the listener readable, which would spin the loop.
+            guard tcpClients.count < Self.maximumTCPClients else {
+                close(fd)
+                continue
             }
             tcpClients[fd] = TCPClient(lastActive: monotonicSeconds())
             epoll.add(fd, Epoll.readable)
@@ -233,7 +238,10 @@ private final class DNSServerLoop: @unchecked Sendable {
             guard client.received.count >= 2 + length else { break }
             let bytes = Array(client.received[2..<2 + length])
             client.received.removeFirst(2 + length)
+            // Saved before answering: an answer that cannot be sent closes the connection.
+            tcpClients[fd] = client
             handle(bytes, from: .tcp(fd))
+            guard tcpClients[fd] != nil else { return }
         }
         tcpClients[fd] = client
     }
