@@ -134,6 +134,7 @@ private final class DNSServerLoop: @unchecked Sendable {
     var version = 0
     var inFlight: [Int32: Forward] = [:]
     var tcpClients: [Int32: TCPClient] = [:]
+    var tcpPausedUntil: Double?
     var buffer = [UInt8](repeating: 0, count: 65536)
 
     /// Who asked: a UDP peer, or a TCP connection (by descriptor).
@@ -179,6 +180,7 @@ private final class DNSServerLoop: @unchecked Sendable {
         while !stopping {
             var deadlines = inFlight.values.map(\.deadline)
             if let oldest = tcpClients.values.map(\.lastActive).min() { deadlines.append(oldest + Self.tcpIdleTimeout) }
+            if let tcpPausedUntil { deadlines.append(tcpPausedUntil) }
             var timeout: Int32 = -1
             if let next = deadlines.min() {
                 timeout = Int32(max(0, min(60_000, (next - monotonicSeconds()) * 1000 + 1)))
@@ -198,6 +200,10 @@ private final class DNSServerLoop: @unchecked Sendable {
             }
             expireForwards()
             let now = monotonicSeconds()
+            if let until = tcpPausedUntil, until <= now, let tcpListener {
+                tcpPausedUntil = nil
+                epoll.add(tcpListener, Epoll.readable)
+            }
             for (fd, client) in tcpClients where now - client.lastActive >= Self.tcpIdleTimeout { closeTCP(fd) }
         }
         for fd in inFlight.keys { close(fd) }
@@ -213,6 +219,11 @@ private final class DNSServerLoop: @unchecked Sendable {
             let fd = berth_accept4(tcpListener, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
+                if errno == EMFILE || errno == ENFILE {
+                    // Out of descriptors: stop watching the listener a moment rather than spin.
+                    epoll.remove(tcpListener)
+                    tcpPausedUntil = monotonicSeconds() + 0.1
+                }
                 return
             }
             // Full: refuse rather than leave the listener readable, which would spin the loop.
