@@ -121,6 +121,24 @@ struct NetworkServicesTests {
         #expect(published.first?.host.port == taken &+ 1)
     }
 
+    @Test("two containers asking for the same host port are refused before anything starts")
+    func samePortTwice() throws {
+        let services = Self.services()
+        defer { services.shutdown() }
+        let target = SocketAddress(.loopbackIPv4, 9)
+        do {
+            try services.apply(.init(ports: [
+                .init(container: "a", proto: .tcp, hostIP: .loopbackIPv4, hostPorts: [18999], target: target),
+                .init(container: "b", proto: .tcp, hostIP: .loopbackIPv4, hostPorts: [18999], target: target),
+            ]))
+            Issue.record("apply accepted one host port for two containers")
+        } catch {
+            #expect(error.code == .conflict)
+            #expect(error.message.contains("published by both a and b"), "\(error)")
+        }
+        #expect(services.status.published.isEmpty)
+    }
+
     @Test("when a port is taken, apply fails naming it and stops what it had started")
     func rollback() throws {
         let echo = try TCPEchoServer()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Networking
 
@@ -180,5 +181,62 @@ struct PortForwarderIPv6Tests {
         #expect(TestNet.writeAll(fd, Array("over v6".utf8)))
         shutdown(fd, Int32(SHUT_WR))
         #expect(String(decoding: TestNet.readToEnd(fd), as: UTF8.self) == "over v6")
+    }
+}
+
+@Suite("Port forwarder connectors and UDP errors")
+struct PortForwarderConnectorTests {
+    final class Calls: Sendable {
+        let targets = Mutex<[String]>([])
+    }
+
+    @Test("connections go through the connector it is given (how rootless networks hand in a socket made in their namespace)")
+    func usesConnector() throws {
+        let echo = try TCPEchoServer()
+        defer { echo.stop() }
+        let calls = Calls()
+        let connector: PortForwarder.Connector = { (proto, target) throws(NetworkingError) -> Int32 in
+            calls.targets.withLock { $0.append("\(proto.rawValue) \(target)") }
+            return try PortForwarder.directConnector(proto, target)
+        }
+        let forwarder = try PortForwarder(proto: .tcp, listen: PortForwarderTests.loopback, target: echo.address, connector: connector)
+        defer { forwarder.shutdown() }
+        let fd = try TestNet.connectTCP(forwarder.address)
+        defer { close(fd) }
+        _ = TestNet.writeAll(fd, [42])
+        shutdown(fd, Int32(SHUT_WR))
+        #expect(TestNet.readToEnd(fd) == [42])
+        #expect(calls.targets.withLock { $0 } == ["tcp \(echo.address)"])
+    }
+
+    @Test("a connector that fails resets the client's connection at once, and the forwarder keeps serving")
+    func failingConnector() throws {
+        let failing: PortForwarder.Connector = { (_, target) throws(NetworkingError) -> Int32 in
+            throw NetworkingError(.system, object: "\(target)", "no namespace")
+        }
+        let forwarder = try PortForwarder(proto: .tcp, listen: PortForwarderTests.loopback, target: PortForwarderTests.loopback, connector: failing)
+        defer { forwarder.shutdown() }
+        for _ in 0..<2 {
+            let fd = try TestNet.connectTCP(forwarder.address)
+            #expect(TestNet.readToEnd(fd).isEmpty)
+            close(fd)
+        }
+        #expect(forwarder.activeRelays == 0)
+    }
+
+    @Test("a UDP host port in use fails with the port and the process that holds it")
+    func udpPortInUse() throws {
+        let holder = try Sockets.bound(PortForwarderTests.loopback, .datagram, stage: "test")
+        defer { close(holder) }
+        let taken = try #require(Sockets.localAddress(holder))
+        do {
+            let forwarder = try PortForwarder(proto: .udp, listen: taken, target: taken)
+            forwarder.shutdown()
+            Issue.record("bound a UDP port that was in use")
+        } catch {
+            #expect(error.code == .portInUse)
+            #expect(error.description.contains("\(taken.port)/udp"), "\(error)")
+            #expect(error.description.contains("pid \(getpid()) ("), "\(error)")
+        }
     }
 }
