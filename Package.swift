@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CLinuxShim"),
         // The container monitor/init: C, single-threaded, exec'd by Runtime (see its README).
         .executableTarget(name: "berth-init", path: "Sources/CBerthInit", exclude: ["README.md"],
                           cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra"])],
@@ -58,6 +59,8 @@ let package = Package(
         ], exclude: ["README.md"]),
         .target(name: "StateStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
                 exclude: ["README.md"]),
+        .target(name: "Networking", dependencies: ["SystemSupport", "CLinuxShim"], path: "Sources/Networking",
+                exclude: ["README.md"]),
 
         // top
         .target(name: "Engine", dependencies: ["EngineAPI", "Runtime", "Images", "StateStore", "OCISpec", "SystemSupport"],
@@ -69,6 +72,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md", "Runtime/README.md"]),
         .executableTarget(name: "berth", dependencies: ["Commands"]),
+        // Drives the forwarder and the DNS server for Benchmarks/network.sh; not a product.
+        .executableTarget(name: "berth-netbench", dependencies: ["Networking"], exclude: ["README.md"]),
 
         // tests
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
@@ -85,9 +90,10 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "EngineAPI", "ComposeSpec"],
                     exclude: ["Golden"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
+        .testTarget(name: "NetworkingTests", dependencies: ["Networking", "SystemSupport"]),
         .testTarget(name: "SystemdUnitsTests", dependencies: ["SystemdUnits", "ComposeSpec"], exclude: ["Golden"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec", "SystemdUnits", "Engine", "EngineAPI"],
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec", "Networking"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec", "SystemdUnits", "Engine", "EngineAPI", "StateStore"],
                     exclude: ["Golden"]),
     ]
 )

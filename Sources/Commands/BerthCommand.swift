@@ -7,7 +7,7 @@ public struct BerthCommand: ParsableCommand {
         commandName: "berth",
         abstract: "A daemonless, rootless compose engine.",
         version: BerthVersion.current,
-        subcommands: [Config.self, Pull.self, Push.self, Up.self, Down.self, Ps.self, Logs.self, Run.self, Version.self,
+        subcommands: [Config.self, Pull.self, Push.self, Up.self, Down.self, Ps.self, Logs.self, Run.self, PortCommand.self, Version.self,
                       ImageCommand.self, ImagesShortcut.self, Login.self, Logout.self, SystemCommand.self,
                       RuntimeCommand.self, SystemdCommand.self]
     )

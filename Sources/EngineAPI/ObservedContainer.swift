@@ -21,6 +21,24 @@ public struct ObservedContainer: Sendable, Hashable, Codable {
     /// canonical JSON of its value (see `ContainerSpec.recordedConfig`). Nil when the engine did not
     /// record it; the planner then says "configuration changed" instead of naming keys.
     public var recordedConfig: [String: String]?
+    /// The ports published for the container, with the host port each got.
+    public var publishedPorts: [PublishedPort] = []
+
+    /// A published port as bound on the host: docker's `HostIp`, `HostPort`, `PrivatePort`, `Type`.
+    public struct PublishedPort: Sendable, Hashable, Codable {
+        public var hostIP: String
+        public var hostPort: Int
+        public var containerPort: Int
+        /// `tcp` or `udp`.
+        public var proto: String
+
+        public init(hostIP: String, hostPort: Int, containerPort: Int, proto: String) {
+            self.hostIP = hostIP
+            self.hostPort = hostPort
+            self.containerPort = containerPort
+            self.proto = proto
+        }
+    }
 
     public init(id: String, name: String, labels: [String: String], imageID: String, imageReference: String? = nil,
                 state: State, exitCode: Int32? = nil, created: Double = 0, recordedConfig: [String: String]? = nil) {

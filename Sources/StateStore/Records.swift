@@ -28,6 +28,9 @@ public struct ContainerRecord: Codable, Sendable, Hashable, FetchableRecord, Per
     public var createdAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// The container's published ports as the forwarder bound them (the host port it got when
+    /// compose asked for a random one): what `berth port` prints.
+    public var publishedPorts: [PublishedPortRecord] = []
 
     public init(id: String, name: String, project: String, service: String, number: Int, oneoff: Bool = false,
                 image: String, imageID: String, configHash: String, labels: [String: String] = [:],
@@ -108,4 +111,20 @@ public struct ProjectSummary: Sendable, Hashable {
     public var states: [ContainerRecord.State: Int]
     public var workingDirectory: String?
     public var configFiles: String?
+}
+
+/// One published port of a container: host address and port → container port and protocol.
+public struct PublishedPortRecord: Codable, Sendable, Hashable {
+    public var hostIP: String
+    public var hostPort: Int
+    public var containerPort: Int
+    /// `tcp` or `udp`.
+    public var proto: String
+
+    public init(hostIP: String, hostPort: Int, containerPort: Int, proto: String) {
+        self.hostIP = hostIP
+        self.hostPort = hostPort
+        self.containerPort = containerPort
+        self.proto = proto
+    }
 }

@@ -70,6 +70,11 @@ public final class StateStore: Sendable {
                 table.column("createdAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("published-ports-v1") { db in
+            try db.alter(table: ContainerRecord.databaseTableName) { table in
+                table.add(column: "publishedPorts", .jsonText).notNull().defaults(to: "[]")
+            }
+        }
         return migrator
     }
 
@@ -93,6 +98,15 @@ public final class StateStore: Sendable {
     /// Inserts or replaces a container's record.
     public func save(_ container: ContainerRecord) throws(StateError) {
         try write { db in try container.save(db) }
+    }
+
+    /// Records the ports the forwarder bound for container `id`; nothing when the container is gone.
+    public func recordPublishedPorts(id: String, _ ports: [PublishedPortRecord]) throws(StateError) {
+        try write { db in
+            guard var container = try ContainerRecord.fetchOne(db, key: id) else { return }
+            container.publishedPorts = ports
+            try container.update(db)
+        }
     }
 
     public func removeContainer(id: String) throws(StateError) {

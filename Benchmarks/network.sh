@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Network benchmark: the userspace port forwarder against direct loopback to the same server, and
+# the embedded DNS server's answer latency. Release build of berth-netbench (the forwarder and the
+# DNS server without the rest of berth).
+#   - TCP throughput: iperf3, one stream, SECONDS_PER_RUN seconds, direct vs through the forwarder
+#   - connection rate: ab, REQUESTS short HTTP/1.0 requests (a new connection each), CONCURRENCY at
+#     once, against busybox httpd serving 1 KiB, direct vs through the forwarder
+#   - DNS: DNS_QUERIES queries for a service name over UDP on loopback, median and p99
+#   - forwarder CPU: user+system seconds it used during the throughput run
+# With PODMAN=1 and a working `podman` (as root), a busybox httpd in a podman container
+# (localhost/busybox:test, see /work/shared/peers/images.sh) reached three ways: at its bridge
+# address, through berth's forwarder, and through podman's published port (rootful: netavark's NAT).
+#
+#   bash Benchmarks/network.sh      # RUNS=3 SECONDS_PER_RUN=5 REQUESTS=20000 CONCURRENCY=32
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+RUNS=${RUNS:-3}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
+REQUESTS=${REQUESTS:-20000}
+CONCURRENCY=${CONCURRENCY:-32}
+DNS_QUERIES=${DNS_QUERIES:-20000}
+for tool in iperf3 ab busybox python3; do
+  command -v "$tool" >/dev/null || { echo "needs $tool (see .ci/deps)"; exit 1; }
+done
+swift build -c release --product berth-netbench >/dev/null
+BENCH=$PWD/.build/release/berth-netbench
+WORK=$(mktemp -d)
+pids=()
+cleanup() {
+  exec 6>&- 7>&- 8>&- 2>/dev/null || true
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+IPERF_PORT=15201 HTTP_PORT=18080
+iperf3 -s -B 127.0.0.1 -p $IPERF_PORT >/dev/null 2>&1 & pids+=($!)
+mkdir -p "$WORK/www" && head -c 1024 /dev/urandom > "$WORK/www/index.html"
+busybox httpd -f -p 127.0.0.1:$HTTP_PORT -h "$WORK/www" & pids+=($!)
+
+# forward TARGET FD: starts a forwarder on an ephemeral loopback port, its stdin held open on FD;
+# sets FORWARDED to its address and FORWARDER_PID.
+forward() {
+  local target=$1 fd=$2 fifo=$WORK/in.$2 out=$WORK/out.$2
+  mkfifo "$fifo"
+  "$BENCH" forward tcp 127.0.0.1:0 "$target" < "$fifo" > "$out" & FORWARDER_PID=$!; pids+=($!)
+  eval "exec $fd>$fifo"
+  for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+  FORWARDED=$(head -1 "$out")
+}
+forward 127.0.0.1:$IPERF_PORT 7; IPERF_FORWARDED=$FORWARDED; IPERF_FORWARDER_PID=$FORWARDER_PID
+forward 127.0.0.1:$HTTP_PORT 8; HTTP_FORWARDED=$FORWARDED
+sleep 0.5
+
+cpu_seconds() {  # user+system seconds of PID
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+iperf() {  # iperf ADDRESS → Gbit/s received
+  local host=${1%:*} port=${1##*:}
+  iperf3 -c "$host" -p "$port" -t "$SECONDS_PER_RUN" -J | python3 -c \
+    'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
+}
+
+rate() {  # rate ADDRESS → requests per second
+  ab -q -n "$REQUESTS" -c "$CONCURRENCY" "http://$1/index.html" 2>/dev/null | awk '/Requests per second/ { print $4 }'
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "host: $(nproc) CPUs, $(uname -r); runs: $RUNS (medians)"
+direct=() forwarded=()
+cpu_before=$(cpu_seconds "$IPERF_FORWARDER_PID")
+for _ in $(seq "$RUNS"); do
+  direct+=("$(iperf 127.0.0.1:$IPERF_PORT)")
+  forwarded+=("$(iperf "$IPERF_FORWARDED")")
+done
+cpu_after=$(cpu_seconds "$IPERF_FORWARDER_PID")
+d=$(printf '%s\n' "${direct[@]}" | median) f=$(printf '%s\n' "${forwarded[@]}" | median)
+echo "tcp throughput, Gbit/s: direct $d, forwarded $f ($(python3 -c "print('%.0f' % (100 * $f / $d))")% of direct); runs: direct ${direct[*]}, forwarded ${forwarded[*]}"
+python3 -c "print('forwarder cpu: %.2f s for %d s of forwarding at %s Gbit/s' % ($cpu_after - $cpu_before, $RUNS * $SECONDS_PER_RUN, '$f'))"
+
+direct=() forwarded=()
+for _ in $(seq "$RUNS"); do
+  direct+=("$(rate 127.0.0.1:$HTTP_PORT)")
+  forwarded+=("$(rate "$HTTP_FORWARDED")")
+done
+d=$(printf '%s\n' "${direct[@]}" | median) f=$(printf '%s\n' "${forwarded[@]}" | median)
+echo "connection rate, requests/s (1 KiB, new connection each): direct $d, forwarded $f ($(python3 -c "print('%.0f' % (100 * $f / $d))")% of direct); runs: direct ${direct[*]}, forwarded ${forwarded[*]}"
+
+"$BENCH" dns "$DNS_QUERIES"
+
+if [ "${PODMAN:-0}" = 1 ] && command -v podman >/dev/null; then
+  # Same backend three ways: busybox httpd in a podman container, reached at its bridge address,
+  # through berth's forwarder to that address, and through podman's own published port.
+  name=berth-netbench-$$
+  nofile=$(ulimit -Hn)
+  # This VM: root lacks CAP_SYS_RESOURCE, so podman's default rlimits must be lowered (peers/README).
+  if podman run -d --rm --name "$name" --ulimit "nofile=$nofile:$nofile" --ulimit nproc=32768:32768 \
+       -p 127.0.0.1:18082:8080 localhost/busybox:test sh -c \
+       'mkdir -p /www && head -c 1024 /dev/urandom > /www/index.html && head -c 268435456 /dev/zero > /www/big && exec httpd -f -p 8080 -h /www' >/dev/null; then
+    container_ip=$(podman inspect "$name" --format '{{.NetworkSettings.IPAddress}}')
+    forward "$container_ip:8080" 6; PODMAN_FORWARDED=$FORWARDED
+    sleep 2
+    fetch() {  # fetch ADDRESS → Gbit/s for the 256 MiB file
+      local start end; start=$(date +%s.%N); wget -q -O /dev/null "http://$1/big"; end=$(date +%s.%N)
+      python3 -c "print('%.2f' % (268435456 * 8 / ($end - $start) / 1e9))"
+    }
+    for label in "container $container_ip:8080" "berth-forwarder $PODMAN_FORWARDED" "podman-port 127.0.0.1:18082"; do
+      address=${label#* } runs_rate=() runs_fetch=()
+      for _ in $(seq "$RUNS"); do runs_rate+=("$(rate "$address")"); runs_fetch+=("$(fetch "$address")"); done
+      echo "podman backend via ${label% *}: connection rate $(printf '%s\n' "${runs_rate[@]}" | median) requests/s, 256 MiB fetch $(printf '%s\n' "${runs_fetch[@]}" | median) Gbit/s; runs ${runs_rate[*]} / ${runs_fetch[*]}"
+    done
+    podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
+  else
+    echo "podman: could not start localhost/busybox:test (build it with /work/shared/peers/images.sh busybox)"
+  fi
+fi
