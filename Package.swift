@@ -58,9 +58,10 @@ let package = Package(
         ], exclude: ["README.md"]),
         .target(name: "StateStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
                 exclude: ["README.md"]),
+        .target(name: "Networking", dependencies: ["SystemSupport"], exclude: ["README.md"]),
 
         // top
-        .target(name: "Engine", dependencies: ["EngineAPI", "Runtime", "Images", "StateStore", "OCISpec", "SystemSupport"],
+        .target(name: "Engine", dependencies: ["EngineAPI", "Runtime", "Images", "StateStore", "OCISpec", "SystemSupport", "Networking"],
                 exclude: ["README.md"]),
         .target(name: "Commands", dependencies: [
             "ComposeSpec", "YAML", "OCISpec", "Runtime", "Images",
@@ -85,6 +86,7 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "EngineAPI", "ComposeSpec"],
                     exclude: ["Golden"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
+        .testTarget(name: "NetworkingTests", dependencies: ["Networking"]),
         .testTarget(name: "SystemdUnitsTests", dependencies: ["SystemdUnits", "ComposeSpec"], exclude: ["Golden"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec"],

@@ -14,11 +14,16 @@ extension LocalEngine {
         var containers: [ObservedContainer] = []
         for record in records {
             let current = try refresh(record)
-            containers.append(ObservedContainer(
+            var container = ObservedContainer(
                 id: current.id, name: current.name, labels: current.labels, imageID: current.imageID,
                 imageReference: current.image, state: ObservedContainer.State(rawValue: current.state.rawValue) ?? .dead,
                 exitCode: current.exitCode.map { Int32(truncatingIfNeeded: $0) }, created: current.createdAt.timeIntervalSince1970,
-                recordedConfig: current.recordedConfig))
+                recordedConfig: current.recordedConfig)
+            container.networks = current.networks.map {
+                ObservedContainer.NetworkAddress(network: $0.network, interface: $0.interface, ipv4Address: $0.ipv4Address,
+                                                 macAddress: $0.macAddress, aliases: $0.aliases)
+            }
+            containers.append(container)
         }
         let networks = try stateCall(object) { () throws(StateError) in try store.networks(project: project) }
         let volumes = try stateCall(object) { () throws(StateError) in try store.volumes(project: project) }
@@ -52,6 +57,11 @@ extension LocalEngine {
                 updated.pid = nil
                 updated.finishedAt = Date()
             }
+        }
+        if updated.state == .exited && !updated.networks.isEmpty {
+            // Its network namespace went with its processes, and the veths with it.
+            updated.networks = []
+            try releaseAddresses(of: record.id)
         }
         if updated != record { try save(updated) }
         return updated
