@@ -5,6 +5,7 @@ import EngineAPI
 import Foundation
 import Networking
 import OCISpec
+import Runtime
 import StateStore
 import SystemSupport
 
@@ -54,7 +55,7 @@ extension LocalEngine {
         let base = record
         try await Blocking.run { () throws(EngineError) in
             var record = base
-            let host = try self.network(object) { () throws(NetworkingError) in try Netlink() }
+            let host = try self.hostNetlink(object)
             if unsaved {
                 let (subnet, gateway) = try self.chooseSubnet(spec, host: host, object: object)
                 record.subnet = subnet.description
@@ -76,17 +77,23 @@ extension LocalEngine {
         if let user = users.first {
             throw EngineError(.conflict, object: object, "the network is used by container \(user.name): stop or remove it first")
         }
-        if let bridge = try stateCall(object, { () throws(StateError) in try store.network(name: name) })?.bridge, !rootless {
+        if let bridge = try stateCall(object, { () throws(StateError) in try store.network(name: name) })?.bridge {
             try await Blocking.run { () throws(EngineError) in
+                let host = try self.hostNetlink(object)
                 try self.network(object) { () throws(NetworkingError) in
-                    do throws(NetworkingError) { try Netlink().deleteLink(bridge) } catch where error.errno == ENODEV {}
+                    do throws(NetworkingError) { try host.deleteLink(bridge) } catch where error.errno == ENODEV {}
                 }
-                try NetworkFirewall.remove(bridge: bridge, object: object)
+                if !self.rootless { try NetworkFirewall.remove(bridge: bridge, object: object) }
             }
         }
         try stateCall(object) { () throws(StateError) in
             try store.removeLeases(network: name)
             try store.removeNetwork(name: name)
+        }
+        // The per-user namespace lives while a network needs it; containers that joined its user
+        // namespace keep that alive by themselves.
+        if rootless, try stateCall(object, { () throws(StateError) in try store.allNetworks() }).allSatisfy({ $0.bridge == nil }) {
+            if let holder = try? runningHolder() { try? holder.stop() }
         }
     }
 
@@ -152,7 +159,8 @@ extension LocalEngine {
             try host.setUp(bridge)
             return created
         }
-        if created || rules {
+        // Rootless, the bridges are in the user's own namespace, where nothing else routes.
+        if !rootless && (created || rules) {
             try NetworkFirewall.apply(bridge: bridge, subnet: subnetText, isInternal: record.isInternal, object: object)
         }
     }
@@ -172,8 +180,13 @@ extension LocalEngine {
         let files = NetworkFiles(hostname: hostname, domainname: spec.domainname, dns: spec.dns)
         let owner = [ResourceLabels.project, ResourceLabels.service, ResourceLabels.containerNumber]
             .compactMap { spec.labels[$0] }.joined(separator: "/")
-        let plan = NetworkPlan(name: spec.name, mode: spec.namespaces.network, attachments: rootless ? [] : spec.networks,
+        let plan = NetworkPlan(name: spec.name, mode: spec.namespaces.network, attachments: spec.networks,
                                files: files, owner: owner.isEmpty ? spec.name : owner)
+        // Only containers on networks need the per-user namespace (and start it): the others
+        // keep a user namespace of their own, so nothing outlives them.
+        if rootless && spec.namespaces.network == .private && !spec.networks.isEmpty {
+            try joinRootlessNamespace(&oci, object: object)
+        }
 
         var directory = layer
         var defaultServers: [String] = []
@@ -193,8 +206,6 @@ extension LocalEngine {
             if let first = plan.attachments.first,
                let gateway = try stateCall(object, { () throws(StateError) in try store.network(name: first.network) })?.gateway {
                 defaultServers = [gateway]
-            } else if rootless {
-                defaultServers = NetworkFiles.nameservers(hostResolv).filter { !$0.hasPrefix("127.") }
             }
         }
         do {
@@ -233,12 +244,17 @@ extension LocalEngine {
         case .host, .container: return []
         case .none, .private: break
         }
+        // Rootless, a container off every network has a user namespace of its own, and its
+        // network namespace stays out of reach (lo down) as before issue 5.
+        if rootless && (plan.mode != .private || plan.attachments.isEmpty) { return [] }
         let namespace = try network(object) { () throws(NetworkingError) in try NetworkNamespace.of(pid: pid) }
-        let inside = try network(object) { () throws(NetworkingError) in try namespace.netlink() }
+        let inside = try network(object) { () throws(NetworkingError) in
+            rootless ? try runningHolder().netlink(inNamespaceOf: pid) : try namespace.netlink()
+        }
         try network(object) { () throws(NetworkingError) in try inside.setUp("lo") }
         guard plan.mode == .private, !plan.attachments.isEmpty else { return [] }
 
-        let host = try network(object) { () throws(NetworkingError) in try Netlink() }
+        let host = try hostNetlink(object)
         var attachments: [AttachmentRecord] = []
         var defaultRoute: (priority: Int, gateway: IPv4Address)?
         do throws(EngineError) {
@@ -368,6 +384,53 @@ extension LocalEngine {
         guard try stateCall("container \(id)", { () throws(StateError) in try store.container(id: id) }) != nil else { return false }
         guard let status = try runtimeState(id, object: "container \(id)")?.status else { return false }
         return status != .stopped
+    }
+
+    // MARK: rootless
+
+    /// Where the holder's socket and PID file live, and the stable path of its user namespace
+    /// that bundles name (a symlink to /proc/<holder>/ns/user, replaced when a new holder starts,
+    /// so a container launched again after the holder changed joins the current one).
+    var holderDirectory: String { locations.runtime + "/netns" }
+    var holderUserNamespace: String { holderDirectory + "/userns" }
+
+    /// The per-user network namespace, started when none runs.
+    func runningHolder() throws(NetworkingError) -> NamespaceHolder {
+        let maps = IDMapping.currentUserMaps()
+        func helper(_ name: String) -> String {
+            let candidates: [String] = ["/usr/bin/" + name, "/bin/" + name, "/usr/sbin/" + name]
+            return candidates.first { access($0, X_OK) == 0 } ?? candidates[0]
+        }
+        let holder = try NamespaceHolder.connect(directory: holderDirectory, initPath: runtime.initPath,
+                                                 newuidmap: helper("newuidmap"), newgidmap: helper("newgidmap"),
+                                                 uidMap: IDMapping.mapText(maps.uid), gidMap: IDMapping.mapText(maps.gid))
+        let target = holder.userNamespacePath
+        if (try? FileManager.default.destinationOfSymbolicLink(atPath: holderUserNamespace)) != target {
+            let temporary = holderUserNamespace + ".\(getpid())"
+            unlink(temporary)
+            if symlink(target, temporary) != 0 || rename(temporary, holderUserNamespace) != 0 {
+                throw NetworkingError(.system, object: holderUserNamespace, "symlink: \(String(cString: strerror(errno)))", errno: errno)
+            }
+        }
+        return holder
+    }
+
+    /// rtnetlink where the bridges are: the host's namespace rootful, the holder's rootless.
+    func hostNetlink(_ object: String) throws(EngineError) -> Netlink {
+        try network(object) { () throws(NetworkingError) -> Netlink in rootless ? try runningHolder().netlink() : try Netlink() }
+    }
+
+    /// A rootless container joins the holder's user namespace instead of making its own with
+    /// the same maps: its network namespace then belongs to the holder's user namespace, whose
+    /// root may put veths into it.
+    private func joinRootlessNamespace(_ oci: inout RuntimeSpec, object: String) throws(EngineError) {
+        _ = try network(object) { () throws(NetworkingError) in try runningHolder() }
+        var namespaces = oci.linux?.namespaces ?? []
+        namespaces.removeAll { $0.type == "user" }
+        namespaces.insert(RuntimeSpec.Namespace(type: "user", path: holderUserNamespace), at: 0)
+        oci.linux?.namespaces = namespaces
+        oci.linux?.uidMappings = nil
+        oci.linux?.gidMappings = nil
     }
 
     func network<T>(_ object: String, _ body: () throws(NetworkingError) -> T) throws(EngineError) -> T {

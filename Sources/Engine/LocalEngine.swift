@@ -233,11 +233,8 @@ public final class LocalEngine: ContainerEngine {
                 }
             }
         }
-        // The container waits before its entrypoint: its network is wired before it runs. That
-        // enters its namespace, which needs CAP_SYS_ADMIN in our own user namespace: rootless,
-        // the per-user network namespace (issue 5, second slice) will do it, and until then a
-        // rootless container has `lo`, down.
-        guard !rootless else { return (pid, []) }
+        // The container waits before its entrypoint: its network is wired before it runs
+        // (rootless through the per-user network namespace it joined).
         do {
             let networks = try await Blocking.run { () throws(EngineError) -> [AttachmentRecord] in
                 try self.connectNetworks(id, pid: pid, object: object)
