@@ -116,7 +116,7 @@ struct Up: AsyncParsableCommand {
     /// Valid settings the engine accepts but cannot act on yet: said, never silently dropped.
     private func warnAboutSettingsWithoutEffect(_ project: Project) {
         if geteuid() != 0 {
-            Console.warn("networks: rootless containers get only a loopback interface until the per-user network namespace exists; run as root for bridge networks")
+            Console.warn("networks: rootless containers reach their networks only, nothing outside (outbound through slirp4netns or pasta is not built yet)")
         }
         for name in project.serviceNames {
             guard let service = project.services[name] else { continue }
