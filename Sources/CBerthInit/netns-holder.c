@@ -1,6 +1,6 @@
 // berth-init netns-holder: the rootless network namespace of one user (issue 5).
 //
-//   berth-init netns-holder SOCKET PIDFILE NEWUIDMAP NEWGIDMAP UIDMAP GIDMAP
+//   berth-init netns-holder SOCKET PIDFILE NEWUIDMAP NEWGIDMAP UIDMAP GIDMAP [SLIRP4NETNS]
 //
 // Makes a user namespace U0 mapped like every rootless container (UIDMAP/GIDMAP, written by the
 // setuid helpers from /etc/subuid), a network namespace owned by U0 that holds the user's
@@ -20,6 +20,12 @@
 //   op 3  exit (the last rootless network is gone)
 // The invoking process exits 0 once the holder listens (after writing PIDFILE), or 1 with the
 // reason on stderr; the holder itself is detached and lives until op 3 or SIGTERM.
+//
+// Outbound: with SLIRP4NETNS, the invoker starts it on the holder's namespace (`tap0`, a
+// default route to the world through user-mode NAT) and the holder turns on forwarding inside
+// its own namespace (the Engine puts each bridge's isolation and masquerade rules there).
+// slirp4netns ends when the holder does: it watches a pipe only the holder writes to. If it
+// cannot start, the holder runs on without a way out (no tap0), which the Engine reports.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -111,12 +117,46 @@ static void serve(int conn) {
     while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {}
 }
 
+static void start_slirp(const char *slirp, pid_t holder, int lifeline[2]) {
+    close(lifeline[1]);
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) < 0) return;
+    pid_t child = fork();
+    if (child < 0) return;
+    if (child == 0) {
+        // Fixed descriptors 3 and 4, without close-on-exec, for --exit-fd and --ready-fd: moved
+        // out of the way first (either may already be 3 or 4), and dup2 onto itself would keep
+        // close-on-exec, so the flags are cleared explicitly.
+        int exit_fd = fcntl(lifeline[0], F_DUPFD_CLOEXEC, 10), ready_fd = fcntl(ready[1], F_DUPFD_CLOEXEC, 10);
+        if (exit_fd < 0 || ready_fd < 0 || dup2(exit_fd, 3) < 0 || dup2(ready_fd, 4) < 0) _exit(127);
+        if (fcntl(3, F_SETFD, 0) < 0 || fcntl(4, F_SETFD, 0) < 0) _exit(127);
+        setsid();
+        char user[64], net[64];
+        snprintf(user, sizeof user, "--userns-path=/proc/%d/ns/user", holder);
+        snprintf(net, sizeof net, "/proc/%d/ns/net", holder);
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); }
+        char *args[] = { (char *)slirp, "--configure", "--mtu=65520", "--disable-host-loopback", "--exit-fd=3",
+                         "--ready-fd=4", "--netns-type=path", user, net, "tap0", NULL };
+        execv(slirp, args);
+        _exit(127);
+    }
+    close(lifeline[0]);
+    close(ready[1]);
+    // Bounded by slirp4netns itself: it writes "1" once tap0 is configured, or exits.
+    char byte;
+    while (read(ready[0], &byte, 1) < 0 && errno == EINTR) {}
+    close(ready[0]);
+}
+
 int netns_holder_main(int argc, char **argv) {
-    if (argc != 8) {
-        fprintf(stderr, "usage: berth-init netns-holder SOCKET PIDFILE NEWUIDMAP NEWGIDMAP UIDMAP GIDMAP\n");
+    if (argc != 8 && argc != 9) {
+        fprintf(stderr, "usage: berth-init netns-holder SOCKET PIDFILE NEWUIDMAP NEWGIDMAP UIDMAP GIDMAP [SLIRP4NETNS]\n");
         return 2;
     }
-    const char *socket_path = argv[2], *pid_file = argv[3];
+    const char *socket_path = argv[2], *pid_file = argv[3], *slirp = argc == 9 ? argv[8] : NULL;
+    int lifeline[2] = {-1, -1};  // the holder keeps the write end; slirp4netns exits when it closes
+    if (slirp && pipe2(lifeline, O_CLOEXEC) < 0) die(2, "pipe");
     int sync[2];  // holder → invoker: "ready" or the reason it is not; invoker → holder: maps written
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) die(2, "socketpair");
     pid_t holder = fork();
@@ -131,6 +171,13 @@ int netns_holder_main(int argc, char **argv) {
         if (setresgid(0, 0, 0) < 0) die(report, "setresgid 0");
         if (setresuid(0, 0, 0) < 0) die(report, "setresuid 0");
         if (unshare(CLONE_NEWNET) < 0) die(report, "unshare CLONE_NEWNET");
+        if (slirp) {
+            close(lifeline[0]);
+            // Only this namespace forwards; the host's setting is untouched.
+            int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || write(fd, "1", 1) != 1) die(report, "write /proc/sys/net/ipv4/ip_forward");
+            close(fd);
+        }
         // lo up: the DNS server and the forwarder will listen inside.
         int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         struct ifreq ifr = {0};
@@ -180,7 +227,10 @@ int netns_holder_main(int argc, char **argv) {
     }
     char answer[512] = {0};
     ssize_t n = read(sync[0], answer, sizeof answer - 1);
-    if (n == 2 && memcmp(answer, "ok", 2) == 0) return 0;
-    fprintf(stderr, "%s", n > 0 ? answer : "netns holder: exited before listening\n");
-    return 1;
+    if (n != 2 || memcmp(answer, "ok", 2) != 0) {
+        fprintf(stderr, "%s", n > 0 ? answer : "netns holder: exited before listening\n");
+        return 1;
+    }
+    if (slirp) start_slirp(slirp, holder, lifeline);
+    return 0;
 }

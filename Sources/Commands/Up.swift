@@ -116,7 +116,10 @@ struct Up: AsyncParsableCommand {
     /// Valid settings the engine accepts but cannot act on yet: said, never silently dropped.
     private func warnAboutSettingsWithoutEffect(_ project: Project) {
         if geteuid() != 0 {
-            Console.warn("networks: rootless containers reach their networks only, nothing outside (outbound through slirp4netns or pasta is not built yet)")
+            let installed = { (paths: [String]) in paths.contains { FileManager.default.isExecutableFile(atPath: $0) } }
+            if !installed(["/usr/bin/slirp4netns", "/bin/slirp4netns"]) || !installed(["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]) {
+                Console.warn("networks: rootless containers reach their networks only, nothing outside: install slirp4netns and nftables for outbound traffic")
+            }
         }
         for name in project.serviceNames {
             guard let service = project.services[name] else { continue }

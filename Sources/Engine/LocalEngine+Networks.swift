@@ -83,7 +83,8 @@ extension LocalEngine {
                 try self.network(object) { () throws(NetworkingError) in
                     do throws(NetworkingError) { try host.deleteLink(bridge) } catch where error.errno == ENODEV {}
                 }
-                if !self.rootless { try NetworkFirewall.remove(bridge: bridge, object: object) }
+                let holder = self.rootless ? try? self.runningHolder().pid : nil
+                if !self.rootless || holder != nil { try NetworkFirewall.remove(bridge: bridge, holder: holder, object: object) }
             }
         }
         try stateCall(object) { () throws(StateError) in
@@ -159,9 +160,11 @@ extension LocalEngine {
             try host.setUp(bridge)
             return created
         }
-        // Rootless, the bridges are in the user's own namespace, where nothing else routes.
-        if !rootless && (created || rules) {
-            try NetworkFirewall.apply(bridge: bridge, subnet: subnetText, isInternal: record.isInternal, object: object)
+        if created || rules {
+            // Rootless, the bridges are in the user's own namespace: the rules go there, and
+            // matter only when it forwards (it has a way out).
+            let holder = rootless ? try network(object) { () throws(NetworkingError) in try runningHolder().pid } : nil
+            try NetworkFirewall.apply(bridge: bridge, subnet: subnetText, isInternal: record.isInternal, holder: holder, object: object)
         }
     }
 
@@ -255,6 +258,10 @@ extension LocalEngine {
         guard plan.mode == .private, !plan.attachments.isEmpty else { return [] }
 
         let host = try hostNetlink(object)
+        // Rootless without slirp4netns there is no way out: no default route, so a connection
+        // out fails at once ("network unreachable") instead of timing out.
+        var canRouteOut = true
+        if rootless { canRouteOut = try network(object) { () throws(NetworkingError) in try runningHolder().hasOutbound() } }
         var attachments: [AttachmentRecord] = []
         var defaultRoute: (priority: Int, gateway: IPv4Address)?
         do throws(EngineError) {
@@ -305,7 +312,7 @@ extension LocalEngine {
                     try inside.addAddress(interface, family: AF_INET_VALUE, address: address.bytes, prefixLength: subnet.prefixLength)
                     try inside.setUp(interface)
                 }
-                if !record.isInternal, defaultRoute.map({ wanted.priority > $0.priority }) ?? true {
+                if !record.isInternal, canRouteOut, defaultRoute.map({ wanted.priority > $0.priority }) ?? true {
                     defaultRoute = (wanted.priority, gateway)
                 }
                 attachments.append(AttachmentRecord(
@@ -403,7 +410,8 @@ extension LocalEngine {
         }
         let holder = try NamespaceHolder.connect(directory: holderDirectory, initPath: runtime.initPath,
                                                  newuidmap: helper("newuidmap"), newgidmap: helper("newgidmap"),
-                                                 uidMap: IDMapping.mapText(maps.uid), gidMap: IDMapping.mapText(maps.gid))
+                                                 uidMap: IDMapping.mapText(maps.uid), gidMap: IDMapping.mapText(maps.gid),
+                                                 slirp4netns: NetworkFirewall.nft != nil && NetworkFirewall.nsenter != nil ? NetworkFirewall.slirp4netns : nil)
         let target = holder.userNamespacePath
         if (try? FileManager.default.destinationOfSymbolicLink(atPath: holderUserNamespace)) != target {
             let temporary = holderUserNamespace + ".\(getpid())"

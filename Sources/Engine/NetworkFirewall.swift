@@ -43,17 +43,27 @@ enum NetworkFirewall {
         return text + "}\n"
     }
 
-    static func apply(bridge: String, subnet: String, isInternal: Bool, object: String) throws(EngineError) {
-        try run(rules(bridge: bridge, subnet: subnet, isInternal: isInternal), object: object)
+    static let nsenter: String? = ["/usr/bin/nsenter", "/bin/nsenter"].first { access($0, X_OK) == 0 }
+    static let slirp4netns: String? = ["/usr/bin/slirp4netns", "/bin/slirp4netns"].first { access($0, X_OK) == 0 }
+
+    /// Rootless, the rules go into the per-user namespace of process `holder` (through
+    /// `nsenter`, as that namespace's root); rootful into the host's.
+    static func apply(bridge: String, subnet: String, isInternal: Bool, holder: Int32? = nil, object: String) throws(EngineError) {
+        try run(rules(bridge: bridge, subnet: subnet, isInternal: isInternal), holder: holder, object: object)
     }
 
-    static func remove(bridge: String, object: String) throws(EngineError) {
-        try run("add table ip \(bridge)\ndelete table ip \(bridge)\n", object: object)
+    static func remove(bridge: String, holder: Int32? = nil, object: String) throws(EngineError) {
+        try run("add table ip \(bridge)\ndelete table ip \(bridge)\n", holder: holder, object: object)
     }
 
     /// `nft -f /dev/stdin` with `script` on its standard input; its standard error in the error.
-    private static func run(_ script: String, object: String) throws(EngineError) {
+    private static func run(_ script: String, holder: Int32?, object: String) throws(EngineError) {
         guard let nft else { return }
+        var arguments = [nft, "-f", "/dev/stdin"]
+        if let holder {
+            guard let nsenter else { return }
+            arguments = [nsenter, "-t", "\(holder)", "-U", "-n", "--"] + arguments
+        }
         do {
             let input = try Files.anonymousFile(stage: "nft")
             defer { close(input) }
@@ -63,7 +73,7 @@ enum NetworkFirewall {
             lseek(input, 0, SEEK_SET)
             let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
             defer { close(null) }
-            let pid = try Spawn.spawn(nft, arguments: [nft, "-f", "/dev/stdin"],
+            let pid = try Spawn.spawn(arguments[0], arguments: arguments,
                                       options: .init(descriptors: [0: input, 1: null, 2: errors], environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]),
                                       stage: "nft")
             let status = try Processes.wait(pid, stage: "nft")
@@ -72,7 +82,7 @@ enum NetworkFirewall {
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 let count = max(0, buffer.withUnsafeMutableBytes { read(errors, $0.baseAddress, $0.count) })
                 let message = String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                throw EngineError(.failed, object: object, "nft -f: exit \(status.shellCode): \(message)")
+                throw EngineError(.failed, object: object, "\(arguments.joined(separator: " ")): exit \(status.shellCode): \(message)")
             }
         } catch let error as SystemError {
             throw EngineError(.failed, object: object, error.description)

@@ -10,8 +10,32 @@ import Testing
 @Suite("LocalEngine rootless networks")
 struct LocalEngineRootlessNetworkTests {
     static let childKey = "BERTH_ENGINE_ROOTLESS_NETWORK_AREA"
+    static let outsideKey = "BERTH_ENGINE_ROOTLESS_OUTSIDE_URL"
+    static let outboundKey = "BERTH_ENGINE_ROOTLESS_OUTBOUND"
 
-    @Test("as an unprivileged user: two containers on a network reach each other by IP; removing the network ends the namespace",
+    /// The host's first non-loopback IPv4 address: "outside" for a rootless container.
+    static func hostAddress() -> String? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return nil }
+        defer { freeifaddrs(list) }
+        var entry = list
+        while let current = entry {
+            defer { entry = current.pointee.ifa_next }
+            guard let address = current.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET),
+                  current.pointee.ifa_flags & UInt32(IFF_LOOPBACK) == 0 else { continue }
+            let ipv4 = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+            let value = UInt32(bigEndian: ipv4)
+            let text = [24, 16, 8, 0].map { String((value >> UInt32($0)) & 0xff) }.joined(separator: ".")
+            if !text.hasPrefix("10.89.") { return text }
+        }
+        return nil
+    }
+
+    static var hasOutbound: Bool {
+        ["/usr/bin/slirp4netns", "/usr/sbin/nft", "/usr/bin/nsenter"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    @Test("as an unprivileged user: two containers on a network reach each other by IP, and the host through slirp4netns; removing the network ends the namespace",
           .enabled(if: LocalEngineRootlessTests.unavailableReason == nil, "\(LocalEngineRootlessTests.unavailableReason ?? "")"))
     func rootless() throws {
         let area = NSTemporaryDirectory() + "berth-net-rootless-\(UUID().uuidString.prefix(8))"
@@ -24,8 +48,22 @@ struct LocalEngineRootlessNetworkTests {
             #expect(try EngineFixture.run(["/bin/cp", source, area + "/bin/" + name]) == 0)
         }
         #expect(try EngineFixture.run(["/bin/chown", "-R", LocalEngineRootlessTests.user, area]) == 0)
+        // A server on the host, outside the user's namespace: reached only through slirp4netns.
+        try FileManager.default.createDirectory(atPath: area + "/www", withIntermediateDirectories: true)
+        try "outside\n".write(toFile: area + "/www/index.html", atomically: true, encoding: .utf8)
+        let port = Int.random(in: 20000...40000)
+        let host = try #require(Self.hostAddress())
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(null) }
+        let server = try Spawn.spawn("/bin/busybox", arguments: ["busybox", "httpd", "-f", "-p", "\(host):\(port)", "-h", area + "/www"],
+                                     options: .init(descriptors: [0: null, 1: null, 2: null], environment: []), stage: "test")
+        defer {
+            kill(server, SIGTERM)
+            _ = try? Processes.wait(server, stage: "test")
+        }
         let status = try EngineFixture.run([
             "/usr/sbin/runuser", "-u", LocalEngineRootlessTests.user, "--", "/usr/bin/env", "\(Self.childKey)=\(area)", "HOME=\(area)",
+            "\(Self.outsideKey)=http://\(host):\(port)/", "\(Self.outboundKey)=\(Self.hasOutbound ? "yes" : "no")",
             "/bin/sh", "-c", "exec \"$0\" \"$@\" > \(area)/out/log 2>&1",
             area + "/bin/tests", "--testing-library", "swift-testing", "--filter", "EngineTests.LocalEngineRootlessNetworkTests/child",
         ])
@@ -69,6 +107,23 @@ struct LocalEngineRootlessNetworkTests {
         #expect(exited?.exitCode == 0, "client: \(addrs)")
         #expect((try? String(contentsOfFile: area + "/host/got", encoding: .utf8)) == "served\n")
         #expect(addrs.contains("eth0"))
+
+        // Outside: through slirp4netns when installed, else no route at all.
+        let outside = ProcessInfo.processInfo.environment[Self.outsideKey] ?? ""
+        let wanderer = try await engine.createContainer(spec("wanderer", "busybox ip route > /out/routes; for i in $(busybox seq 20); do "
+            + "busybox timeout 2 busybox wget -q -O /out/outside \(outside) && exit 0; busybox sleep 0.1; done; echo failed > /out/outside"))
+        try await engine.startContainer(id: wanderer)
+        for _ in 0..<300 where !FileManager.default.fileExists(atPath: area + "/host/outside") { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let routes = (try? String(contentsOfFile: area + "/host/routes", encoding: .utf8)) ?? ""
+        if ProcessInfo.processInfo.environment[Self.outboundKey] == "yes" {
+            #expect((try? String(contentsOfFile: area + "/host/outside", encoding: .utf8)) == "outside\n", "routes: \(routes)")
+            #expect(routes.contains("default"))
+        } else {
+            #expect((try? String(contentsOfFile: area + "/host/outside", encoding: .utf8)) == "failed\n")
+            #expect(!routes.contains("default"), "no way out, so no default route: \(routes)")
+        }
+        try await engine.removeContainer(id: wanderer, force: true, removeAnonymousVolumes: true)
 
         let holderPID = try #require(Int32((try String(contentsOfFile: locations.runtime + "/netns/netns.pid", encoding: .utf8))
             .trimmingCharacters(in: .whitespacesAndNewlines)))

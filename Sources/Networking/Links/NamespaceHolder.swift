@@ -26,8 +26,9 @@ public final class NamespaceHolder: Sendable {
     /// - Parameters:
     ///   - initPath: the `berth-init` executable.
     ///   - uidMap, gidMap: the ID maps in newuidmap's argument form (`0 1000 1 1 100000 65536`).
+    ///   - slirp4netns: when given, a new holder gets a way out through it (`tap0`) and forwards.
     public static func connect(directory: String, initPath: String, newuidmap: String, newgidmap: String,
-                               uidMap: String, gidMap: String) throws(NetworkingError) -> NamespaceHolder {
+                               uidMap: String, gidMap: String, slirp4netns: String? = nil) throws(NetworkingError) -> NamespaceHolder {
         let socketPath = directory + "/netns.sock", pidFile = directory + "/netns.pid"
         if let pid = running(pidFile: pidFile), canConnect(socketPath) {
             return NamespaceHolder(socketPath: socketPath, pid: pid)
@@ -38,7 +39,8 @@ public final class NamespaceHolder: Sendable {
             defer { close(errors) }
             let null = open("/dev/null", O_RDWR | O_CLOEXEC)
             defer { close(null) }
-            let starter = try Spawn.spawn(initPath, arguments: [initPath, "netns-holder", socketPath, pidFile, newuidmap, newgidmap, uidMap, gidMap],
+            let arguments = [initPath, "netns-holder", socketPath, pidFile, newuidmap, newgidmap, uidMap, gidMap] + (slirp4netns.map { [$0] } ?? [])
+            let starter = try Spawn.spawn(initPath, arguments: arguments,
                                           options: .init(descriptors: [0: null, 1: null, 2: errors], environment: []), stage: "netns holder")
             let status = try Processes.wait(starter, stage: "netns holder")
             guard status.shellCode == 0 else {
@@ -76,6 +78,11 @@ public final class NamespaceHolder: Sendable {
     /// the holder's user namespace).
     public func socket(inNamespaceOf pid: Int32, domain: Int32, type: Int32, protocol: Int32 = 0) throws(NetworkingError) -> Int32 {
         try request(op: 2, domain: domain, type: type, protocol: `protocol`, pid: pid)
+    }
+
+    /// Whether the namespace has a way out (slirp4netns's `tap0`).
+    public func hasOutbound() throws(NetworkingError) -> Bool {
+        try netlink().link(named: "tap0") != nil
     }
 
     /// rtnetlink in the holder's network namespace.
