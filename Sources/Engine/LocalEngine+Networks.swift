@@ -423,6 +423,14 @@ extension LocalEngine {
         return holder
     }
 
+    /// The per-user network namespace where this user's bridges are, rootless (started when
+    /// none runs); nil rootful, where they are in the host's. For the DNS server and the port
+    /// forwarder, which open their sockets there (`NamespaceHolder.socket(domain:type:protocol:)`).
+    public func rootlessNetworkNamespace() throws(EngineError) -> NamespaceHolder? {
+        guard rootless else { return nil }
+        return try network("rootless network namespace") { () throws(NetworkingError) in try runningHolder() }
+    }
+
     /// rtnetlink where the bridges are: the host's namespace rootful, the holder's rootless.
     func hostNetlink(_ object: String) throws(EngineError) -> Netlink {
         try network(object) { () throws(NetworkingError) -> Netlink in rootless ? try runningHolder().netlink() : try Netlink() }

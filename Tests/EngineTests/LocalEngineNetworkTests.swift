@@ -222,6 +222,25 @@ struct LocalEngineNetworkTests {
         await area.finish()
     }
 
+    @Test("an external network made by one project carries another project's containers, and stays theirs")
+    func externalNetwork() async throws {
+        let area = try Area()
+        let shared = try await area.network("shared")  // made by project demo
+        let server = try await area.run("web", Self.server, networks: [shared])
+        let address = try #require(try await area.address(server, on: shared))
+        var guest = try await area.area.spec("\(area.tag)-guest-1", command: Self.fetch("http://\(address):8080/", into: "guest"),
+                                             project: "other", service: "guest")
+        guest.networks = [.init(network: shared, aliases: ["guest"])]
+        guest.mounts = [.init(kind: .bind, source: area.area.host, target: "/out")]
+        let id = try await area.engine.createContainer(guest)
+        try await area.engine.startContainer(id: id)
+        #expect(try await area.area.waitForExit(id, project: "other")?.exitCode == 0)
+        #expect(area.output("guest") == "served\n")
+        #expect(try await area.engine.observe(project: "other").networks.isEmpty, "the network stays demo's")
+        try await area.engine.removeContainer(id: id, force: true, removeAnonymousVolumes: true)
+        await area.finish()
+    }
+
     @Test("a network in use cannot be removed; a missing external network is named")
     func errors() async throws {
         let area = try Area()
