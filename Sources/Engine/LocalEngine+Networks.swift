@@ -54,6 +54,12 @@ extension LocalEngine {
         }
         let base = record
         try await Blocking.run { () throws(EngineError) in
+            // Two networks made at once (in parallel, or by two projects' commands) would see
+            // the same free subnet: choosing and recording one is serialized across processes.
+            let lock = try self.stateCall(object) { () throws(StateError) in
+                try ProjectLock.acquire(project: ".networks", directory: self.locations.runtime + "/locks")
+            }
+            defer { lock.release() }
             var record = base
             let host = try self.hostNetlink(object)
             if unsaved {
