@@ -196,6 +196,15 @@ extension LocalEngine {
         if rootless && spec.namespaces.network == .private && !spec.networks.isEmpty {
             try joinRootlessNamespace(&oci, object: object)
         }
+        if rootless, case .container(let other) = spec.namespaces.network {
+            // Entering another container's network namespace takes CAP_SYS_ADMIN over it and in
+            // one's own user namespace: rootless, only by joining the user namespace that owns
+            // it (the other container's, or the per-user network namespace's it joined).
+            guard let pid = try runtimeState(other, object: object)?.pid else {
+                throw EngineError(.invalidState, object: object, "container \(other) whose network it joins is not running: start it first")
+            }
+            joinUserNamespace(&oci, path: "/proc/\(pid)/ns/user")
+        }
 
         var directory = layer
         var defaultServers: [String] = []
@@ -447,9 +456,14 @@ extension LocalEngine {
     /// root may put veths into it.
     private func joinRootlessNamespace(_ oci: inout RuntimeSpec, object: String) throws(EngineError) {
         _ = try network(object) { () throws(NetworkingError) in try runningHolder() }
+        joinUserNamespace(&oci, path: holderUserNamespace)
+    }
+
+    /// Replaces the container's new user namespace (and its maps) by the one at `path`.
+    private func joinUserNamespace(_ oci: inout RuntimeSpec, path: String) {
         var namespaces = oci.linux?.namespaces ?? []
         namespaces.removeAll { $0.type == "user" }
-        namespaces.insert(RuntimeSpec.Namespace(type: "user", path: holderUserNamespace), at: 0)
+        namespaces.insert(RuntimeSpec.Namespace(type: "user", path: path), at: 0)
         oci.linux?.namespaces = namespaces
         oci.linux?.uidMappings = nil
         oci.linux?.gidMappings = nil

@@ -108,6 +108,19 @@ struct LocalEngineRootlessNetworkTests {
         #expect((try? String(contentsOfFile: area + "/host/got", encoding: .utf8)) == "served\n")
         #expect(addrs.contains("eth0"))
 
+        // network_mode service:web: the other container's namespace, owned by the holder's user
+        // namespace, joined from a user namespace of its own.
+        var sidecar = spec("sidecar", "for i in $(busybox seq 20); do busybox timeout 2 busybox wget -q -O /out/local http://127.0.0.1:8080/ "
+            + "&& exit 0; busybox sleep 0.1; done; exit 1")
+        sidecar.networks = []
+        sidecar.namespaces.network = .container(server)
+        let sidecarID = try await engine.createContainer(sidecar)
+        try await engine.startContainer(id: sidecarID)
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: area + "/host/local") { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect((try? String(contentsOfFile: area + "/host/local", encoding: .utf8)) == "served\n")
+        try await engine.removeContainer(id: sidecarID, force: true, removeAnonymousVolumes: true)
+
         // Outside: through slirp4netns when installed, else no route at all.
         let outside = ProcessInfo.processInfo.environment[Self.outsideKey] ?? ""
         let wanderer = try await engine.createContainer(spec("wanderer", "busybox ip route > /out/routes; for i in $(busybox seq 20); do "
