@@ -25,10 +25,10 @@ extension LocalEngine {
     // MARK: networks
 
     /// A bridge per network, named `berth-` and nine hex digits of a hash of the network name
-    /// (interface names have 15 characters), with the gateway's address on it. The record is
-    /// saved before the bridge is made, so a crash between the two leaves something
-    /// `removeNetwork` (or the next `createNetwork`) finishes. Rootless, networks are records
-    /// only until the per-user network namespace exists (issue 5, second slice).
+    /// (interface names have 15 characters), with the gateway's address on it: in the host's
+    /// namespace rootful, in the per-user one rootless. The record is saved before the bridge is
+    /// made, so a crash between the two leaves something `removeNetwork` (or the next
+    /// `createNetwork`, or the next launch of a container on it) finishes.
     public func createNetwork(_ spec: NetworkSpec) async throws(EngineError) {
         let object = "network \(spec.name)"
         if spec.driver.map({ !["bridge", "default"].contains($0) }) ?? false {
@@ -46,12 +46,6 @@ extension LocalEngine {
         let unsaved = existing?.bridge == nil || existing?.subnet == nil
         record.labels = spec.labels
         record.isInternal = spec.isInternal
-        if rootless {
-            record.subnet = spec.subnets.first?.subnet
-            record.gateway = spec.subnets.first?.gateway
-            try stateCall(object) { () throws(StateError) in try store.save(record) }
-            return
-        }
         let base = record
         try await Blocking.run { () throws(EngineError) in
             // Two networks made at once (in parallel, or by two projects' commands) would see
@@ -83,14 +77,18 @@ extension LocalEngine {
         if let user = users.first {
             throw EngineError(.conflict, object: object, "the network is used by container \(user.name): stop or remove it first")
         }
-        if let bridge = try stateCall(object, { () throws(StateError) in try store.network(name: name) })?.bridge {
+        // Rootless, a bridge lives only as long as the per-user namespace: none running, none left.
+        let holder = rootless ? NamespaceHolder.existing(directory: holderDirectory) : nil
+        if let bridge = try stateCall(object, { () throws(StateError) in try store.network(name: name) })?.bridge, !rootless || holder != nil {
             try await Blocking.run { () throws(EngineError) in
-                let host = try self.hostNetlink(object)
+                let host = try self.network(object) { () throws(NetworkingError) -> Netlink in
+                    if let holder { return try holder.netlink() }
+                    return try Netlink()
+                }
                 try self.network(object) { () throws(NetworkingError) in
                     do throws(NetworkingError) { try host.deleteLink(bridge) } catch where error.errno == ENODEV {}
                 }
-                let holder = self.rootless ? try? self.runningHolder().pid : nil
-                if !self.rootless || holder != nil { try NetworkFirewall.remove(bridge: bridge, holder: holder, object: object) }
+                try NetworkFirewall.remove(bridge: bridge, holder: holder?.pid, object: object)
             }
         }
         try stateCall(object) { () throws(StateError) in
@@ -99,8 +97,8 @@ extension LocalEngine {
         }
         // The per-user namespace lives while a network needs it; containers that joined its user
         // namespace keep that alive by themselves.
-        if rootless, try stateCall(object, { () throws(StateError) in try store.allNetworks() }).allSatisfy({ $0.bridge == nil }) {
-            if let holder = try? runningHolder() { try? holder.stop() }
+        if let holder, try stateCall(object, { () throws(StateError) in try store.allNetworks() }).allSatisfy({ $0.bridge == nil }) {
+            try network(object) { () throws(NetworkingError) in try holder.stop() }
         }
     }
 

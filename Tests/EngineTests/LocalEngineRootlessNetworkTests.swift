@@ -79,6 +79,17 @@ struct LocalEngineRootlessNetworkTests {
         let area = ProcessInfo.processInfo.environment[Self.childKey] ?? ""
         let locations = EngineLocations(data: area + "/data", runtime: area + "/run")
         let engine = try LocalEngine(locations: locations, initPath: area + "/bin/berth-init")
+        do { try await scenario(engine, area: area, locations: locations) } catch {
+            // A failed expectation must not leave the holder, slirp4netns or a container behind.
+            for container in (try? await engine.observe(project: "demo").containers) ?? [] {
+                try? await engine.removeContainer(id: container.id, force: true, removeAnonymousVolumes: true)
+            }
+            try? await engine.removeNetwork(name: "demo_default")
+            throw error
+        }
+    }
+
+    func scenario(_ engine: LocalEngine, area: String, locations: EngineLocations) async throws {
         let imageID = try await engine.ensureImage(EngineFixture.busybox, policy: .missing)
         let labels = [ResourceLabels.project: "demo", ResourceLabels.network: "default"]
         try await engine.createNetwork(NetworkSpec(name: "demo_default", labels: labels))

@@ -29,10 +29,8 @@ public final class NamespaceHolder: Sendable {
     ///   - slirp4netns: when given, a new holder gets a way out through it (`tap0`) and forwards.
     public static func connect(directory: String, initPath: String, newuidmap: String, newgidmap: String,
                                uidMap: String, gidMap: String, slirp4netns: String? = nil) throws(NetworkingError) -> NamespaceHolder {
+        if let holder = existing(directory: directory) { return holder }
         let socketPath = directory + "/netns.sock", pidFile = directory + "/netns.pid"
-        if let pid = running(pidFile: pidFile), canConnect(socketPath) {
-            return NamespaceHolder(socketPath: socketPath, pid: pid)
-        }
         do {
             try Files.makeDirectories(directory, mode: 0o700, stage: "netns holder")
             let errors = try Files.anonymousFile(stage: "netns holder")
@@ -61,6 +59,13 @@ public final class NamespaceHolder: Sendable {
         guard let pid = running(pidFile: pidFile) else {
             throw NetworkingError(.system, object: "rootless network namespace", "the holder started but \(pidFile) names no live process")
         }
+        return NamespaceHolder(socketPath: socketPath, pid: pid)
+    }
+
+    /// The holder whose socket and PID file are in `directory` when one answers; never starts one.
+    public static func existing(directory: String) -> NamespaceHolder? {
+        let socketPath = directory + "/netns.sock"
+        guard let pid = running(pidFile: directory + "/netns.pid"), canConnect(socketPath) else { return nil }
         return NamespaceHolder(socketPath: socketPath, pid: pid)
     }
 
