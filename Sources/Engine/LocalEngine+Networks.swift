@@ -251,7 +251,8 @@ extension LocalEngine {
     /// then per attachment a veth pair whose container end is made directly inside the
     /// container's namespace (`eth0`, `eth1`, … or `interface_name`), the host end on the
     /// network's bridge, an address from the lease, and the default route via the gateway of
-    /// the non-internal network of highest `priority`. Rootful: it enters the namespace.
+    /// the non-internal network of highest `priority`. Rootful the sockets are opened by
+    /// entering the namespaces; rootless the per-user namespace's holder opens them.
     func connectNetworks(_ id: String, pid: Int32, object: String) throws(EngineError) -> [AttachmentRecord] {
         guard let bytes = try? Files.readBytes(locations.layer(id) + "/network.json", stage: "network"),
               let plan = try? JSONDecoder().decode(NetworkPlan.self, from: Data(bytes))
@@ -285,7 +286,7 @@ extension LocalEngine {
                                       "no such network: an external network must be created first (by the project that defines it)")
                 }
                 if record.bridge == nil {
-                    // Recorded before networks had links (or rootless): made now.
+                    // Recorded by a Berth that made no bridges yet: chosen and made now.
                     let spec = NetworkSpec(name: record.name, labels: record.labels)
                     let (subnet, gateway) = try chooseSubnet(spec, host: host, object: networkObject)
                     record.subnet = subnet.description

@@ -241,6 +241,25 @@ struct LocalEngineNetworkTests {
         await area.finish()
     }
 
+    @Test("a bridge gone behind Berth's back (a reboot) is made again when a container on it starts, and the container keeps its address")
+    func bridgeRecreated() async throws {
+        let area = try Area()
+        let network = try await area.network("default")
+        let id = try await area.run("web", Self.server, networks: [network])
+        let address = try #require(try await area.address(id, on: network))
+        try await area.engine.stopContainer(id: id, signal: "SIGKILL", gracePeriod: 0)
+        #expect(try EngineFixture.run(["/usr/sbin/ip", "link", "delete", LocalEngine.bridgeName(network)]) == 0)
+        #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/" + LocalEngine.bridgeName(network)))
+
+        try await area.engine.startContainer(id: id)
+        #expect(FileManager.default.fileExists(atPath: "/sys/class/net/" + LocalEngine.bridgeName(network)))
+        #expect(try await area.address(id, on: network) == address)
+        let client = try await area.run("client", Self.fetch("http://\(address):8080/", into: "again"), networks: [network])
+        #expect(try await area.area.waitForExit(client)?.exitCode == 0)
+        #expect(area.output("again") == "served\n")
+        await area.finish()
+    }
+
     @Test("a network in use cannot be removed; a missing external network is named")
     func errors() async throws {
         let area = try Area()
