@@ -34,11 +34,15 @@ extension LocalEngine {
         if spec.driver.map({ !["bridge", "default"].contains($0) }) ?? false {
             throw EngineError(.unsupported, object: object, "network driver \(spec.driver ?? "") is not supported; use bridge")
         }
-        if spec.enableIPv6 {
-            throw EngineError(.unsupported, object: object, "enable_ipv6 is not supported by this engine yet: remove it (IPv4 works)")
+        let ipv6Subnets = spec.subnets.filter { $0.subnet.contains(":") }
+        if spec.subnets.count - ipv6Subnets.count > 1 || ipv6Subnets.count > 1 {
+            throw EngineError(.unsupported, object: object, "one IPv4 and one IPv6 ipam.config entry are supported, not \(spec.subnets.count)")
         }
-        if spec.subnets.count > 1 {
-            throw EngineError(.unsupported, object: object, "one ipam.config entry is supported, not \(spec.subnets.count)")
+        if !ipv6Subnets.isEmpty && !spec.enableIPv6 {
+            throw EngineError(.invalidState, object: object, "ipam.config has an IPv6 subnet: set enable_ipv6: true")
+        }
+        if spec.enableIPv6 && !Files.exists("/proc/sys/net/ipv6") {
+            throw EngineError(.unsupported, object: object, "enable_ipv6: this kernel has IPv6 disabled (no /proc/sys/net/ipv6)")
         }
         let existing = try stateCall(object) { () throws(StateError) in try store.network(name: spec.name) }
         var record = existing ?? NetworkRecord(name: spec.name, project: spec.labels[ResourceLabels.project] ?? "",
@@ -60,8 +64,13 @@ extension LocalEngine {
                 let (subnet, gateway) = try self.chooseSubnet(spec, host: host, object: object)
                 record.subnet = subnet.description
                 record.gateway = gateway.description
-                record.ipRange = spec.subnets.first?.ipRange
+                record.ipRange = spec.subnets.first { !$0.subnet.contains(":") }?.ipRange
                 record.bridge = Self.bridgeName(spec.name)
+            }
+            if spec.enableIPv6 && record.subnet6 == nil {
+                let (subnet, gateway) = try self.chooseSubnet6(spec, object: object)
+                record.subnet6 = subnet.description
+                record.gateway6 = gateway.description
             }
             let saved = record
             try self.stateCall(object) { () throws(StateError) in try self.store.save(saved) }
@@ -119,7 +128,7 @@ extension LocalEngine {
             .compactMap { record in record.subnet.flatMap { try? IPv4Subnet(parsing: $0) } }
         return try network(object) { () throws(NetworkingError) -> (IPv4Subnet, IPv4Address) in
             let allocator = IPAllocator()
-            if let wanted = spec.subnets.first {
+            if let wanted = spec.subnets.first(where: { !$0.subnet.contains(":") }) {
                 let subnet = try IPv4Subnet(parsing: wanted.subnet)
                 if let clash = others.first(where: { $0.overlaps(subnet) }) {
                     throw NetworkingError(.conflict, object: "subnet \(subnet)", "overlaps subnet \(clash) of another network: choose another")
@@ -137,6 +146,39 @@ extension LocalEngine {
             inUse += try host.addresses().compactMap(\.ipv4Subnet)
             let subnet = try allocator.subnet(avoiding: inUse)
             return (subnet, try allocator.gateway(nil, in: subnet))
+        }
+    }
+
+    /// The compose file's IPv6 subnet and gateway, or a unique local /64 derived from the
+    /// network's name (stable across runs), moved on while it overlaps another network's.
+    private func chooseSubnet6(_ spec: NetworkSpec, object: String) throws(EngineError) -> (IPv6Subnet, IPv6Address) {
+        let others = try stateCall(object) { () throws(StateError) in try store.allNetworks() }
+            .filter { $0.name != spec.name }
+            .compactMap { record in record.subnet6.flatMap { try? IPv6Subnet(parsing: $0) } }
+        return try network(object) { () throws(NetworkingError) -> (IPv6Subnet, IPv6Address) in
+            if let wanted = spec.subnets.first(where: { $0.subnet.contains(":") }) {
+                let subnet = try IPv6Subnet(parsing: wanted.subnet)
+                if let clash = others.first(where: { $0.overlaps(subnet) }) {
+                    throw NetworkingError(.conflict, object: "subnet \(subnet)", "overlaps subnet \(clash) of another network: choose another")
+                }
+                guard subnet.prefixLength <= 126 else {
+                    throw NetworkingError(.invalidAddress, object: "subnet \(subnet)", "too small: use /64")
+                }
+                if let text = wanted.gateway {
+                    guard let gateway = IPv6Address(text), subnet.contains(gateway) else {
+                        throw NetworkingError(.invalidAddress, object: "gateway \(text)", "not an address of subnet \(subnet)")
+                    }
+                    return (subnet, gateway)
+                }
+                return (subnet, subnet.address(suffix: 1))
+            }
+            var seed = spec.name
+            var subnet = IPv6Subnet.uniqueLocal(seed: seed)
+            while others.contains(where: { $0.overlaps(subnet) }) {
+                seed += "'"
+                subnet = IPv6Subnet.uniqueLocal(seed: seed)
+            }
+            return (subnet, subnet.address(suffix: 1))
         }
     }
 
@@ -161,6 +203,12 @@ extension LocalEngine {
             do throws(NetworkingError) {
                 try host.addAddress(bridge, family: AF_INET_VALUE, address: gateway.bytes, prefixLength: subnet.prefixLength)
             } catch where error.errno == EEXIST {}
+            if let subnet6Text = record.subnet6, let gateway6 = record.gateway6.flatMap(IPv6Address.init) {
+                let subnet6 = try IPv6Subnet(parsing: subnet6Text)
+                do throws(NetworkingError) {
+                    try host.addAddress(bridge, family: AF_INET6_VALUE, address: gateway6.bytes, prefixLength: subnet6.prefixLength)
+                } catch where error.errno == EEXIST {}
+            }
             try host.setUp(bridge)
             return created
         }
@@ -168,7 +216,8 @@ extension LocalEngine {
             // Rootless, the bridges are in the user's own namespace: the rules go there, and
             // matter only when it forwards (it has a way out).
             let holder = rootless ? try network(object) { () throws(NetworkingError) in try runningHolder().pid } : nil
-            try NetworkFirewall.apply(bridge: bridge, subnet: subnetText, isInternal: record.isInternal, holder: holder, object: object)
+            try NetworkFirewall.apply(bridge: bridge, subnet: subnetText, subnet6: record.subnet6, isInternal: record.isInternal,
+                                      holder: holder, object: object)
         }
     }
 
@@ -277,7 +326,7 @@ extension LocalEngine {
         var canRouteOut = true
         if rootless { canRouteOut = try network(object) { () throws(NetworkingError) in try runningHolder().hasOutbound() } }
         var attachments: [AttachmentRecord] = []
-        var defaultRoute: (priority: Int, gateway: IPv4Address)?
+        var defaultRoute: (priority: Int, gateway: IPv4Address, gateway6: IPv6Address?)?
         do throws(EngineError) {
             for (index, wanted) in plan.attachments.enumerated() {
                 let networkObject = "network \(wanted.network)"
@@ -305,6 +354,18 @@ extension LocalEngine {
                 }
                 let address = try lease(network: record.name, subnet: subnet, gateway: gateway, range: range, wanted: wanted,
                                         owner: plan.owner, container: id, object: object)
+                // IPv6: `ipv6_address`, else the IPv4 address in the low bits of the subnet, so
+                // it is as stable as the IPv4 lease without a lease of its own.
+                let address6 = try record.subnet6.map { (text) throws(EngineError) -> (subnet: IPv6Subnet, address: IPv6Address) in
+                    let subnet6 = try network(networkObject) { () throws(NetworkingError) in try IPv6Subnet(parsing: text) }
+                    if let fixed = wanted.ipv6Address {
+                        guard let address = IPv6Address(fixed), subnet6.contains(address) else {
+                            throw EngineError(.invalidState, object: object, "ipv6_address \(fixed) is not an address of \(subnet6)")
+                        }
+                        return (subnet6, address)
+                    }
+                    return (subnet6, subnet6.address(suffix: UInt64(address.value)))
+                }
                 let interface = wanted.interfaceName ?? "eth\(index)"
                 let hostEnd = "vb\(id.prefix(10))\(index)"
                 let mac = try wanted.macAddress.map { (text) throws(EngineError) -> [UInt8] in
@@ -324,22 +385,28 @@ extension LocalEngine {
                     try host.setMaster(hostEnd, master: bridge)
                     try host.setUp(hostEnd)
                     try inside.addAddress(interface, family: AF_INET_VALUE, address: address.bytes, prefixLength: subnet.prefixLength)
+                    if let address6 {
+                        try inside.addAddress(interface, family: AF_INET6_VALUE, address: address6.address.bytes,
+                                              prefixLength: address6.subnet.prefixLength)
+                    }
                     try inside.setUp(interface)
                 }
                 if !record.isInternal, canRouteOut, defaultRoute.map({ wanted.priority > $0.priority }) ?? true {
-                    defaultRoute = (wanted.priority, gateway)
+                    defaultRoute = (wanted.priority, gateway, record.gateway6.flatMap(IPv6Address.init))
                 }
                 attachments.append(AttachmentRecord(
                     network: record.name, interface: interface, hostInterface: hostEnd, ipv4Address: address.description,
                     prefixLength: subnet.prefixLength, gateway: gatewayText,
-                    macAddress: mac.map { String(format: "%02x", $0) }.joined(separator: ":"), aliases: wanted.aliases))
+                    macAddress: mac.map { String(format: "%02x", $0) }.joined(separator: ":"), aliases: wanted.aliases,
+                    ipv6Address: address6?.address.description))
             }
             if let defaultRoute {
                 try network(object) { () throws(NetworkingError) in
                     try inside.addRoute(family: AF_INET_VALUE, gateway: defaultRoute.gateway.bytes)
+                    if let gateway6 = defaultRoute.gateway6 { try inside.addRoute(family: AF_INET6_VALUE, gateway: gateway6.bytes) }
                 }
             }
-            try rewriteHosts(id, plan: plan, addresses: attachments.map(\.ipv4Address), object: object)
+            try rewriteHosts(id, plan: plan, addresses: attachments.map(\.ipv4Address) + attachments.compactMap(\.ipv6Address), object: object)
         } catch {
             try? releaseAddresses(of: id)
             throw error

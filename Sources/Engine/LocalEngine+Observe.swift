@@ -21,7 +21,7 @@ extension LocalEngine {
                 recordedConfig: current.recordedConfig)
             container.networks = current.networks.map {
                 ObservedContainer.NetworkAddress(network: $0.network, interface: $0.interface, ipv4Address: $0.ipv4Address,
-                                                 macAddress: $0.macAddress, aliases: $0.aliases)
+                                                 macAddress: $0.macAddress, aliases: $0.aliases, ipv6Address: $0.ipv6Address)
             }
             containers.append(container)
         }

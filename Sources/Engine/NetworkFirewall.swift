@@ -16,16 +16,16 @@ import SystemSupport
 enum NetworkFirewall {
     static let nft: String? = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"].first { access($0, X_OK) == 0 }
 
-    /// The ruleset that replaces the table of `bridge` in one transaction.
-    static func rules(bridge: String, subnet: String, isInternal: Bool) -> String {
+    /// The ruleset that replaces the table of `bridge` in one transaction (`inet`: IPv4 and IPv6).
+    static func rules(bridge: String, subnet: String, subnet6: String? = nil, isInternal: Bool) -> String {
         var forward = ["iifname \"\(bridge)\" oifname != \"\(bridge)\" oifname \"berth-*\" drop"]
         if isInternal {
             forward += ["iifname \"\(bridge)\" oifname != \"\(bridge)\" drop", "oifname \"\(bridge)\" iifname != \"\(bridge)\" drop"]
         }
         var text = """
-            add table ip \(bridge)
-            delete table ip \(bridge)
-            table ip \(bridge) {
+            add table inet \(bridge)
+            delete table inet \(bridge)
+            table inet \(bridge) {
               chain forward {
                 type filter hook forward priority filter; policy accept;
 
@@ -36,6 +36,10 @@ enum NetworkFirewall {
                   chain postrouting {
                     type nat hook postrouting priority srcnat; policy accept;
                     ip saddr \(subnet) oifname != "\(bridge)" masquerade
+
+                """
+            if let subnet6 { text += "    ip6 saddr \(subnet6) oifname != \"\(bridge)\" masquerade\n" }
+            text += """
                   }
 
                 """
@@ -48,12 +52,13 @@ enum NetworkFirewall {
 
     /// Rootless, the rules go into the per-user namespace of process `holder` (through
     /// `nsenter`, as that namespace's root); rootful into the host's.
-    static func apply(bridge: String, subnet: String, isInternal: Bool, holder: Int32? = nil, object: String) throws(EngineError) {
-        try run(rules(bridge: bridge, subnet: subnet, isInternal: isInternal), holder: holder, object: object)
+    static func apply(bridge: String, subnet: String, subnet6: String?, isInternal: Bool, holder: Int32? = nil,
+                      object: String) throws(EngineError) {
+        try run(rules(bridge: bridge, subnet: subnet, subnet6: subnet6, isInternal: isInternal), holder: holder, object: object)
     }
 
     static func remove(bridge: String, holder: Int32? = nil, object: String) throws(EngineError) {
-        try run("add table ip \(bridge)\ndelete table ip \(bridge)\n", holder: holder, object: object)
+        try run("add table inet \(bridge)\ndelete table inet \(bridge)\n", holder: holder, object: object)
     }
 
     /// `nft -f /dev/stdin` with `script` on its standard input; its standard error in the error.

@@ -35,13 +35,17 @@ public struct ObservedContainer: Sendable, Hashable, Codable {
         public var macAddress: String
         /// The names it answers to on this network: service, hostname and `aliases`.
         public var aliases: [String]
+        /// On networks with `enable_ipv6`.
+        public var ipv6Address: String?
 
-        public init(network: String, interface: String, ipv4Address: String, macAddress: String, aliases: [String]) {
+        public init(network: String, interface: String, ipv4Address: String, macAddress: String, aliases: [String],
+                    ipv6Address: String? = nil) {
             self.network = network
             self.interface = interface
             self.ipv4Address = ipv4Address
             self.macAddress = macAddress
             self.aliases = aliases
+            self.ipv6Address = ipv6Address
         }
     }
 

@@ -15,9 +15,11 @@ public struct AttachmentRecord: Codable, Sendable, Hashable {
     public var macAddress: String
     /// Names the container answers to on this network (service, hostname, aliases).
     public var aliases: [String]
+    /// On networks with `enable_ipv6`.
+    public var ipv6Address: String?
 
     public init(network: String, interface: String, hostInterface: String, ipv4Address: String, prefixLength: Int,
-                gateway: String?, macAddress: String, aliases: [String]) {
+                gateway: String?, macAddress: String, aliases: [String], ipv6Address: String? = nil) {
         self.network = network
         self.interface = interface
         self.hostInterface = hostInterface
@@ -26,6 +28,7 @@ public struct AttachmentRecord: Codable, Sendable, Hashable {
         self.gateway = gateway
         self.macAddress = macAddress
         self.aliases = aliases
+        self.ipv6Address = ipv6Address
     }
 }
 

@@ -70,6 +70,9 @@ public struct NetworkRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var bridge: String? = nil
     /// `ipam.config[].ip_range`: where automatic addresses come from.
     public var ipRange: String? = nil
+    /// With `enable_ipv6`: the IPv6 subnet and gateway.
+    public var subnet6: String? = nil
+    public var gateway6: String? = nil
 
     public init(name: String, project: String, driver: String = "bridge", subnet: String? = nil, gateway: String? = nil,
                 isInternal: Bool = false, isExternal: Bool = false, labels: [String: String] = [:],

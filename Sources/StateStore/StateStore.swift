@@ -87,6 +87,12 @@ public final class StateStore: Sendable {
                 table.primaryKey(["network", "address"])
             }
         }
+        migrator.registerMigration("networks-ipv6-v1") { db in
+            try db.alter(table: NetworkRecord.databaseTableName) { table in
+                table.add(column: "subnet6", .text)
+                table.add(column: "gateway6", .text)
+            }
+        }
         return migrator
     }
 

@@ -19,9 +19,10 @@ struct LocalEngineNetworkTests {
 
         func name(_ network: String) -> String { "\(tag)_\(network)" }
 
-        func network(_ key: String, isInternal: Bool = false, subnet: String? = nil) async throws -> String {
+        func network(_ key: String, isInternal: Bool = false, subnet: String? = nil, ipv6: Bool = false) async throws -> String {
             var spec = NetworkSpec(name: name(key), labels: [ResourceLabels.project: "demo", ResourceLabels.network: key])
             spec.isInternal = isInternal
+            spec.enableIPv6 = ipv6
             if let subnet { spec.subnets = [.init(subnet: subnet, gateway: nil)] }
             try await engine.createNetwork(spec)
             return spec.name
@@ -216,7 +217,7 @@ struct LocalEngineNetworkTests {
         try await area.engine.removeNetwork(name: network)
         #expect(try Self.berthLinks().sorted() == before.sorted())
         if FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft") {
-            #expect(try EngineFixture.run(["/usr/sbin/nft", "list", "table", "ip", LocalEngine.bridgeName(network)]) != 0,
+            #expect(try EngineFixture.run(["/usr/sbin/nft", "list", "table", "inet", LocalEngine.bridgeName(network)]) != 0,
                     "the network's nft table went with it")
         }
         await area.finish()
@@ -257,6 +258,27 @@ struct LocalEngineNetworkTests {
         let client = try await area.run("client", Self.fetch("http://\(address):8080/", into: "again"), networks: [network])
         #expect(try await area.area.waitForExit(client)?.exitCode == 0)
         #expect(area.output("again") == "served\n")
+        await area.finish()
+    }
+
+    @Test("enable_ipv6: containers get a unique local address beside IPv4 and reach each other over IPv6")
+    func ipv6() async throws {
+        let area = try Area()
+        let network = try await area.network("dual", ipv6: true)
+        let server = try await area.run("web", Self.server, networks: [network])
+        let observed = try #require(try await area.area.observed(server)?.networks.first)
+        let address6 = try #require(observed.ipv6Address)
+        #expect(address6.hasPrefix("fd"))
+        let octets = observed.ipv4Address.split(separator: ".").compactMap { Int($0) }
+        let lowBits = ":" + String(octets[0] << 8 | octets[1], radix: 16) + ":" + String(octets[2] << 8 | octets[3], radix: 16)
+        #expect(address6.hasSuffix(lowBits), "the IPv4 address in the low bits: \(address6) for \(observed.ipv4Address)")
+        let client = try await area.run("client", ["sh", "-c", "busybox ip -6 route > /out/routes6; cat /etc/hosts > /out/hosts6; "
+                                                       + Self.fetchScript("http://[\(address6)]:8080/", into: "six")],
+                                        networks: [network])
+        #expect(try await area.area.waitForExit(client)?.exitCode == 0)
+        #expect(area.output("six") == "served\n")
+        #expect(area.output("routes6").contains("default via"), "\(area.output("routes6"))")
+        #expect(area.output("hosts6").contains("fd"), "the container's IPv6 address is in its hosts file")
         await area.finish()
     }
 

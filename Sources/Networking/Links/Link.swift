@@ -44,6 +44,11 @@ public struct LinkAddress: Sendable, Hashable, Codable {
     public var ipv4Subnet: IPv4Subnet? {
         IPv4Address(bytes: address).map { IPv4Subnet($0, prefixLength: prefixLength) }
     }
+
+    /// The IPv6 subnet this address sits in, nil for IPv4.
+    public var ipv6Subnet: IPv6Subnet? {
+        IPv6Address(bytes: address).map { IPv6Subnet($0, prefixLength: prefixLength) }
+    }
 }
 
 /// A route of the main table.
@@ -64,6 +69,13 @@ public struct Route: Sendable, Hashable, Codable {
     }
 
     public var isDefault: Bool { prefixLength == 0 }
+
+    /// The IPv6 destination subnet, nil for IPv4.
+    public var ipv6Subnet: IPv6Subnet? {
+        guard family == AF_INET6_VALUE else { return nil }
+        let bytes = destination.isEmpty ? [UInt8](repeating: 0, count: 16) : destination
+        return IPv6Address(bytes: bytes).map { IPv6Subnet($0, prefixLength: prefixLength) }
+    }
 
     /// The IPv4 destination subnet, nil for IPv6.
     public var ipv4Subnet: IPv4Subnet? {

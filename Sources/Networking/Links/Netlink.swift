@@ -156,7 +156,9 @@ public final class Netlink: Sendable {
 
     // MARK: addresses and routes
 
-    /// Assigns `address`/`prefixLength` to `link` (and, for IPv4, the subnet's broadcast address).
+    /// Assigns `address`/`prefixLength` to `link` (and, for IPv4, the subnet's broadcast
+    /// address). IPv6 addresses skip duplicate address detection (IFA_F_NODAD): the addresses
+    /// are Berth's to give, and DAD would hold them "tentative", unusable, for a second or more.
     public func addAddress(_ link: String, family: Int32, address: [UInt8], prefixLength: Int) throws(NetworkingError) {
         try changeAddress(Self.newAddr, link, family: family, address: address, prefixLength: prefixLength)
     }
@@ -234,8 +236,8 @@ public final class Netlink: Sendable {
     private func changeAddress(_ type: UInt16, _ link: String, family: Int32, address: [UInt8], prefixLength: Int) throws(NetworkingError) {
         let linkIndex = try index(of: link)
         var message = NetlinkMessage(type: type, flags: type == Self.newAddr ? NetlinkMessage.create | NetlinkMessage.excl : 0)
-        // struct ifaddrmsg: family, prefixlen, flags, scope (universe), index.
-        message.appendBytes([UInt8(family), UInt8(prefixLength), 0, 0])
+        // struct ifaddrmsg: family, prefixlen, flags (IFA_F_NODAD for IPv6), scope (universe), index.
+        message.appendBytes([UInt8(family), UInt8(prefixLength), family == AF_INET6_VALUE ? 0x02 : 0, 0])
         message.appendInteger(UInt32(bitPattern: linkIndex))
         message.attribute(Self.ifaLocal, address)
         message.attribute(Self.ifaAddress, address)
@@ -259,7 +261,8 @@ public final class Netlink: Sendable {
 
     /// An address for messages: dotted quad for IPv4, hex groups for IPv6.
     static func text(_ address: [UInt8]) -> String {
-        IPv4Address(bytes: address).map(\.description) ?? address.map { hex($0) }.joined(separator: ":")
+        IPv4Address(bytes: address).map(\.description) ?? IPv6Address(bytes: address).map(\.description)
+            ?? address.map { hex($0) }.joined(separator: ":")
     }
 
     private static func hex(_ byte: UInt8) -> String {
