@@ -282,6 +282,22 @@ struct LocalEngineNetworkTests {
         await area.finish()
     }
 
+    @Test("replicas started in parallel get distinct addresses")
+    func parallelStarts() async throws {
+        let area = try Area()
+        let network = try await area.network("default")
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for number in 1...6 {
+                group.addTask { try await area.run("web", Self.server, networks: [network], number: number) }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        var addresses: [String] = []
+        for id in ids { addresses.append(try #require(try await area.address(id, on: network))) }
+        #expect(Set(addresses).count == 6, "\(addresses)")
+        await area.finish()
+    }
+
     @Test("a network in use cannot be removed; a missing external network is named")
     func errors() async throws {
         let area = try Area()
