@@ -39,6 +39,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -154,6 +155,10 @@ int netns_holder_main(int argc, char **argv) {
         fprintf(stderr, "usage: berth-init netns-holder SOCKET PIDFILE NEWUIDMAP NEWGIDMAP UIDMAP GIDMAP [SLIRP4NETNS]\n");
         return 2;
     }
+    // A daemon must hold nothing of whoever started it: a pipe of its caller's caller kept open
+    // here would keep that caller's reader waiting for an end of file that never comes.
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+        for (int fd = 3; fd < 1024; fd++) close(fd);
     const char *socket_path = argv[2], *pid_file = argv[3], *slirp = argc == 9 ? argv[8] : NULL;
     int lifeline[2] = {-1, -1};  // the holder keeps the write end; slirp4netns exits when it closes
     if (slirp && pipe2(lifeline, O_CLOEXEC) < 0) die(2, "pipe");
