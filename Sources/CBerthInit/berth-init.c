@@ -26,6 +26,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
+#include <time.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -40,6 +42,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -103,6 +106,11 @@ struct config {
     const char *console_socket; // process.terminal: where to send the pty master (runc protocol)
     int tiny_init; // run a reaping, signal-forwarding PID 1 above the entrypoint (init: true)
     int exec_mode; // join a running container's namespaces (berth runtime exec) instead of creating
+    const char *log_path;       // capture stdout/stderr into this json-file log (see "container logs")
+    long long log_max_size;     // rotate before a write would pass this many bytes; 0: never
+    int log_max_files;          // files kept, the live one included (docker's max-file)
+    int log_tee;                // also copy the output to the monitor's stdout/stderr (berth run)
+    int log_terminal;           // process.terminal with a captured log: the monitor reads the pty master
 };
 
 static struct config cfg;
@@ -257,6 +265,11 @@ static void parse_config(char *buf, size_t len) {
         else if (!strcmp(key, "exec")) cfg.exec_mode = 1;
         else if (!strcmp(key, "init")) cfg.tiny_init = 1;
         else if (!strcmp(key, "console")) cfg.console_socket = value;
+        else if (!strcmp(key, "logpath")) cfg.log_path = value;
+        else if (!strcmp(key, "logmaxsize")) cfg.log_max_size = strtoll(value, NULL, 10);
+        else if (!strcmp(key, "logtee")) cfg.log_tee = 1;
+        else if (!strcmp(key, "logterminal")) cfg.log_terminal = 1;
+        else if (!strcmp(key, "logmaxfiles")) cfg.log_max_files = (int)strtol(value, NULL, 10);
         else fail_to(report_fd, 1, "config: unknown record %s", key);
     }
     cfg.argv[cfg.argc] = NULL;
@@ -528,9 +541,11 @@ static void connect_console(int err_fd) {
 }
 
 // process.terminal: a pty from the container's own devpts; the master goes to the console
-// socket's listener (SCM_RIGHTS), the slave becomes stdio and the controlling terminal.
+// socket's listener (SCM_RIGHTS), or with a captured log to the monitor over the sync socket
+// (marked by one 'T' byte), and the slave becomes stdio and the controlling terminal.
 static void setup_terminal(void) {
-    if (console_fd < 0) return;
+    if (console_fd < 0 && !cfg.log_terminal) return;
+    int to = console_fd >= 0 ? console_fd : sync_fd;
     int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0) CFAIL(1, "console: open /dev/ptmx: %s", strerror(errno));
     if (grantpt(master) < 0 || unlockpt(master) < 0) CFAIL(1, "console: unlock pty: %s", strerror(errno));
@@ -538,7 +553,7 @@ static void setup_terminal(void) {
     if (ptsname_r(master, name, sizeof name) != 0) CFAIL(1, "console: ptsname: %s", strerror(errno));
     int slave = open(name, O_RDWR | O_NOCTTY);
     if (slave < 0) CFAIL(1, "console: open %s: %s", name, strerror(errno));
-    char byte = 0, control[CMSG_SPACE(sizeof(int))];
+    char byte = console_fd >= 0 ? 0 : 'T', control[CMSG_SPACE(sizeof(int))];
     memset(control, 0, sizeof control);
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
@@ -547,9 +562,10 @@ static void setup_terminal(void) {
     cmsg->cmsg_type = SCM_RIGHTS;
     cmsg->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
-    if (sendmsg(console_fd, &msg, 0) < 0) CFAIL(1, "console: send pty master to %s: %s", cfg.console_socket, strerror(errno));
+    if (sendmsg(to, &msg, 0) < 0)
+        CFAIL(1, "console: send pty master to %s: %s", console_fd >= 0 ? cfg.console_socket : "the monitor", strerror(errno));
     close(master);
-    close(console_fd);
+    if (console_fd >= 0) close(console_fd);
     if (ioctl(slave, TIOCSCTTY, 0) < 0) CFAIL(1, "console: TIOCSCTTY: %s", strerror(errno));
     for (int fd = 0; fd < 3; fd++)
         if (dup2(slave, fd) < 0) CFAIL(1, "console: dup2: %s", strerror(errno));
@@ -685,6 +701,252 @@ static void container_main(void) {
     CFAIL(err == ENOENT ? 127 : 126, "exec: \"%s\": %s", cfg.argv[0], strerror(err));
 }
 
+// ---- container logs -----------------------------------------------------------------------
+//
+// With a log path, the container's stdout and stderr are pipes the monitor drains into docker's
+// json-file format: one object per line, {"log":"…\n","stream":"stdout","time":"…Z"}. A line
+// longer than 16 KiB is cut into 16 KiB records without the newline (docker's partial
+// messages), and a last line without a newline is flushed when the container has exited. The
+// monitor does it in the one poll loop that also waits for the container, so it stays a single
+// thread, and it drains the pipes before it records the exit status: once `berth` sees a status,
+// every line the container wrote is in the file.
+
+#define LOG_LINE_MAX 16384 // docker's maximum message size; longer lines become partial records
+
+struct log_stream {
+    const char *name; // "stdout" or "stderr"
+    int fd;           // read end, -1 once at end of file
+    size_t len;       // pending bytes of an unfinished line
+    char buf[2 * LOG_LINE_MAX];
+};
+
+// Zero-initialized (BSS, not 64 KiB of .data): log_open fills in names and descriptors.
+static struct log_stream log_streams[2];
+static int log_fd = -1;
+static long long log_size;
+static char log_record[6 * LOG_LINE_MAX + 128]; // a line with every byte escaped as \\u00XX
+
+// Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one: Go's encoder, which
+// docker's files come from, writes \\ufffd for each byte of an invalid sequence, and so do we.
+static size_t utf8_sequence(const unsigned char *p, size_t n) {
+    unsigned char c = p[0];
+    size_t need;
+    unsigned int min;
+    if (c < 0x80) return 1;
+    else if ((c & 0xe0) == 0xc0) { need = 2; min = 0x80; }
+    else if ((c & 0xf0) == 0xe0) { need = 3; min = 0x800; }
+    else if ((c & 0xf8) == 0xf0) { need = 4; min = 0x10000; }
+    else return 0;
+    if (n < need) return 0;
+    unsigned int cp = c & (0x7f >> need);
+    for (size_t i = 1; i < need; i++) {
+        if ((p[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return need;
+}
+
+// docker's rotation: file.N-1 is dropped, file.i becomes file.i+1, the live file becomes file.1,
+// and a new live file starts; with max-file 1 the live file is truncated instead.
+static void log_rotate(void) {
+    char from[4200], to[4200];
+    if (cfg.log_max_files > 1) {
+        for (int i = cfg.log_max_files - 1; i > 0; i--) {
+            if (i == 1) snprintf(from, sizeof from, "%s", cfg.log_path);
+            else snprintf(from, sizeof from, "%s.%d", cfg.log_path, i - 1);
+            snprintf(to, sizeof to, "%s.%d", cfg.log_path, i);
+            rename(from, to); // a missing older file is not an error
+        }
+        int fd = open(cfg.log_path, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC, 0640);
+        if (fd >= 0) { close(log_fd); log_fd = fd; }
+    } else if (ftruncate(log_fd, 0) < 0) {
+        return;
+    }
+    log_size = 0;
+}
+
+static void log_write(const struct log_stream *s, const char *line, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    char *o = log_record;
+    o += sizeof "{\"log\":\"" - 1;
+    memcpy(log_record, "{\"log\":\"", sizeof "{\"log\":\"" - 1);
+    const unsigned char *p = (const unsigned char *)line;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c >= 0x80) {
+            size_t k = utf8_sequence(p + i, n - i);
+            if (k) { memcpy(o, p + i, k); o += k; i += k; }
+            else { memcpy(o, "\\ufffd", 6); o += 6; i++; }
+            continue;
+        }
+        i++;
+        switch (c) {
+        case '"': *o++ = '\\'; *o++ = '"'; break;
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '\n': *o++ = '\\'; *o++ = 'n'; break;
+        case '\r': *o++ = '\\'; *o++ = 'r'; break;
+        case '\t': *o++ = '\\'; *o++ = 't'; break;
+        case '<': case '>': case '&': // as Go escapes them, so files compare byte for byte
+        default:
+            if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+                memcpy(o, "\\u00", 4); o += 4;
+                *o++ = hex[c >> 4]; *o++ = hex[c & 15];
+            } else {
+                *o++ = (char)c;
+            }
+        }
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct tm tm;
+    gmtime_r(&now.tv_sec, &tm);
+    o += sprintf(o, "\",\"stream\":\"%s\",\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ\"}\n", s->name,
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
+    size_t len = (size_t)(o - log_record);
+    if (cfg.log_max_size > 0 && log_size > 0 && log_size + (long long)len > cfg.log_max_size) log_rotate();
+    // A full disk or a removed directory loses lines, never the container: it keeps running.
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(log_fd, log_record + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        done += (size_t)w;
+    }
+    log_size += (long long)len;
+}
+
+// Writes every complete line of `s`, and with `flush` the rest as a partial record.
+static void log_lines(struct log_stream *s, int flush) {
+    size_t start = 0;
+    while (start < s->len) {
+        char *nl = memchr(s->buf + start, '\n', s->len - start);
+        size_t n;
+        if (nl) n = (size_t)(nl - (s->buf + start)) + 1;
+        else if (s->len - start >= LOG_LINE_MAX) n = LOG_LINE_MAX;
+        else if (flush) n = s->len - start;
+        else break;
+        if (n > LOG_LINE_MAX) n = LOG_LINE_MAX; // the newline goes with the last piece
+        log_write(s, s->buf + start, n);
+        start += n;
+    }
+    memmove(s->buf, s->buf + start, s->len - start);
+    s->len -= start;
+}
+
+// Reads what `s` has (its descriptor is non-blocking); closes it at end of file.
+static void log_drain(struct log_stream *s) {
+    while (s->fd >= 0) {
+        ssize_t r = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && errno == EIO) r = 0; // a pty master once every slave is closed
+        if (r < 0) return;                 // EAGAIN: nothing more for now
+        if (r == 0) { close(s->fd); s->fd = -1; log_lines(s, 1); return; }
+        if (cfg.log_tee) {
+            // Blocking: a slow terminal slows the container down rather than losing its output.
+            int out = s == &log_streams[0] ? 1 : 2;
+            for (ssize_t done = 0, w; done < r; done += w)
+                if ((w = write(out, s->buf + s->len + done, (size_t)(r - done))) <= 0) {
+                    if (w < 0 && errno == EINTR) { w = 0; continue; }
+                    break;
+                }
+        }
+        s->len += (size_t)r;
+        log_lines(s, 0);
+    }
+}
+
+// Before the clone: the pipes the container writes to, and the log file. Failures are reported
+// like any set-up failure, so a container never runs with its output going nowhere.
+static void log_open(int pipes[2][2]) {
+    log_fd = open(cfg.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (log_fd < 0) fail_to(report_fd, 1, "logs: open %s: %s", cfg.log_path, strerror(errno));
+    struct stat st;
+    log_size = fstat(log_fd, &st) == 0 ? (long long)st.st_size : 0;
+    for (int i = 0; i < 2; i++) {
+        if (pipe2(pipes[i], O_CLOEXEC) < 0) fail_to(report_fd, 1, "logs: pipe2: %s", strerror(errno));
+        log_streams[i].name = i == 0 ? "stdout" : "stderr";
+        log_streams[i].fd = -1;
+    }
+}
+
+// berth run on a terminal: the monitor keeps the container's pty master, puts the caller's
+// terminal in raw mode, relays its stdin to the master (the master's output is teed back) and
+// passes window size changes on; the terminal is restored when the container has exited.
+static int terminal_relay = -1;
+static struct termios saved_termios;
+static int termios_saved;
+
+static void copy_window_size(void) {
+    struct winsize ws;
+    if (terminal_relay >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(terminal_relay, TIOCSWINSZ, &ws);
+}
+
+static void relay_start(int master) {
+    terminal_relay = master;
+    if (!isatty(0)) return;
+    copy_window_size();
+    if (tcgetattr(0, &saved_termios) == 0) {
+        struct termios raw = saved_termios;
+        cfmakeraw(&raw);
+        if (tcsetattr(0, TCSANOW, &raw) == 0) termios_saved = 1;
+    }
+}
+
+// Moves what the caller typed to the container's terminal; 0 once stdin is at its end.
+static int relay_input(void) {
+    char buf[4096];
+    ssize_t r = read(0, buf, sizeof buf);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
+    if (r <= 0) return 0;
+    for (ssize_t done = 0; done < r;) {
+        ssize_t w = write(terminal_relay, buf + done, (size_t)(r - done));
+        if (w < 0 && (errno == EINTR || errno == EAGAIN)) { usleep(1000); continue; } // the pty's input queue is full
+        if (w < 0) return 0;
+        done += w;
+    }
+    return 1;
+}
+
+// Waits for the container while draining its output; returns its wait status. Once it has
+// exited, output still buffered in the pipes (or written by processes it left behind, which
+// outlive it only without a PID namespace of its own) is drained for at most half a second.
+static int log_wait(void) {
+    int pidfd = (int)syscall(SYS_pidfd_open, container_pid, 0);
+    int status, exited = 0, input = terminal_relay >= 0;
+    for (;;) {
+        if (!exited) {
+            pid_t r = waitpid(container_pid, &status, WNOHANG);
+            if (r == container_pid) exited = 1;
+            else if (r < 0 && errno != EINTR) { status = 0; exited = 1; }
+        }
+        if (exited && log_streams[0].fd < 0 && log_streams[1].fd < 0) break;
+        struct pollfd fds[4];
+        int n = 0;
+        for (int i = 0; i < 2; i++)
+            if (log_streams[i].fd >= 0) fds[n++] = (struct pollfd){.fd = log_streams[i].fd, .events = POLLIN};
+        if (!exited && pidfd >= 0) fds[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+        int input_slot = n;
+        if (!exited && input) fds[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
+        // Without a pidfd (Linux < 5.3) the loop wakes every 100 ms to look for the exit.
+        int timeout = exited ? 500 : pidfd >= 0 ? -1 : 100;
+        int ready = poll(fds, (nfds_t)n, timeout);
+        if (ready < 0 && errno == EINTR) continue; // a forwarded signal
+        if (ready == 0 && exited) break;           // output held open by a leftover process
+        if (input_slot < n && fds[input_slot].revents) input = relay_input();
+        for (int i = 0; i < 2; i++) log_drain(&log_streams[i]);
+    }
+    if (termios_saved) tcsetattr(0, TCSADRAIN, &saved_termios);
+    for (int i = 0; i < 2; i++) {
+        log_lines(&log_streams[i], 1);
+        if (log_streams[i].fd >= 0) close(log_streams[i].fd);
+    }
+    if (pidfd >= 0) close(pidfd);
+    close(log_fd);
+    return status;
+}
+
 // ---- monitor side -------------------------------------------------------------------------
 
 static int run_helper(const char *helper, pid_t pid, const char *map) {
@@ -737,7 +999,25 @@ static void write_id_maps(pid_t pid) {
     }
 }
 
+static int terminal_marker_seen;
+
+// read(2) that also takes a descriptor passed with SCM_RIGHTS (the pty master, see
+// setup_terminal) into *fd.
+static ssize_t receive(int sock, char *buf, size_t len, int *fd) {
+    char control[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    ssize_t n;
+    do n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+    if (n > 0)
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(fd, CMSG_DATA(c), sizeof(int));
+    return n;
+}
+
 static void forward_signal(int sig) {
+    // A relayed terminal: resizing the pty signals the container's foreground process group.
+    if (sig == SIGWINCH && terminal_relay >= 0) { copy_window_size(); return; }
     if (container_pid > 0) kill(container_pid, sig);
 }
 
@@ -805,6 +1085,9 @@ int main(int argc, char **argv) {
         if (cfg.ns_join_types[i] == CLONE_NEWUSER && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
             fail_to(report_fd, 1, "namespaces: prctl PR_SET_DUMPABLE: %s", strerror(errno));
 
+    int log_pipes[2][2] = {{-1, -1}, {-1, -1}};
+    if (cfg.log_path && !cfg.exec_mode) log_open(log_pipes);
+
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         fail_to(report_fd, 1, "monitor: socketpair: %s", strerror(errno));
@@ -816,6 +1099,11 @@ int main(int argc, char **argv) {
     long pid = syscall(SYS_clone, (unsigned long)(cfg.clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid < 0) fail_to(report_fd, 1, "namespaces: clone with flags %#x: %s", cfg.clone_flags, strerror(errno));
     if (pid == 0) {
+        if (log_fd >= 0) {
+            // dup2 clears close-on-exec on 1 and 2 only; the pipes' other descriptors close at exec.
+            if (dup2(log_pipes[0][1], 1) < 0 || dup2(log_pipes[1][1], 2) < 0)
+                fail_to(sv[1], 1, "logs: dup2: %s", strerror(errno));
+        }
         close(sv[0]);
         sync_fd = sv[1];
         close(report_fd);
@@ -823,6 +1111,17 @@ int main(int argc, char **argv) {
     }
     container_pid = (pid_t)pid;
     close(sv[1]);
+    if (log_fd >= 0) {
+        for (int i = 0; i < 2; i++) {
+            close(log_pipes[i][1]);
+            fcntl(log_pipes[i][0], F_SETFL, O_NONBLOCK);
+            log_streams[i].fd = log_pipes[i][0];
+        }
+        if (cfg.log_max_files < 1) cfg.log_max_files = 1;
+        // After the clone, so the container keeps the default: a reader of the tee that goes
+        // away must not end the monitor (and with it the log).
+        if (cfg.log_tee) signal(SIGPIPE, SIG_IGN);
+    }
     if (console_fd >= 0) close(console_fd); // exec's console connection now belongs to the child
     struct sigaction sa = {0};
     sa.sa_handler = forward_signal;
@@ -849,7 +1148,14 @@ int main(int argc, char **argv) {
     // The container reports "ready" (create) or an error, or closes the socket by exec'ing.
     char msg[1200];
     ssize_t n, total = 0;
-    while ((n = read(sv[0], msg + total, sizeof msg - 1 - (size_t)total)) > 0) {
+    int pty_master = -1;
+    while ((n = receive(sv[0], msg + total, sizeof msg - 1 - (size_t)total, &pty_master)) > 0) {
+        if (pty_master >= 0 && msg[total] == 'T' && !terminal_marker_seen) {
+            // The byte that carried the pty master is not part of the report.
+            memmove(msg + total, msg + total + 1, (size_t)n - 1);
+            n--;
+            terminal_marker_seen = 1;
+        }
         total += n;
         msg[total] = 0;
         if (strstr(msg, "ready\n") || strchr(msg, '\n')) break;
@@ -861,15 +1167,29 @@ int main(int argc, char **argv) {
         if (write(report_fd, msg, strlen(msg)) < 0) {}
         _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
     }
+    if (pty_master >= 0 && log_fd >= 0) {
+        // With a terminal the container writes to the pty, not to the pipes: its output is read
+        // from the master, as docker's json-file does it, all of it as stdout.
+        close(log_streams[0].fd);
+        fcntl(pty_master, F_SETFL, O_NONBLOCK);
+        log_streams[0].fd = pty_master;
+        if (cfg.log_tee) relay_start(pty_master);
+    } else if (pty_master >= 0) {
+        close(pty_master);
+    }
     dprintf(report_fd, "pid %d\n", container_pid);
     close(report_fd);
     close(sv[0]);
 
     int status;
-    for (;;) {
-        pid_t r = waitpid(container_pid, &status, 0);
-        if (r == container_pid) break;
-        if (r < 0 && errno != EINTR) return 1;
+    if (log_fd >= 0) {
+        status = log_wait();
+    } else {
+        for (;;) {
+            pid_t r = waitpid(container_pid, &status, 0);
+            if (r == container_pid) break;
+            if (r < 0 && errno != EINTR) return 1;
+        }
     }
     record_exit(status);
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);

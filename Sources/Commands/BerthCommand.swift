@@ -7,9 +7,9 @@ public struct BerthCommand: ParsableCommand {
         commandName: "berth",
         abstract: "A daemonless, rootless compose engine.",
         version: BerthVersion.current,
-        subcommands: [Config.self, Pull.self, Push.self, Up.self, Down.self, Ps.self, Version.self,
+        subcommands: [Config.self, Pull.self, Push.self, Up.self, Down.self, Ps.self, Logs.self, Run.self, Version.self,
                       ImageCommand.self, ImagesShortcut.self, Login.self, Logout.self, SystemCommand.self,
-                      RuntimeCommand.self]
+                      RuntimeCommand.self, SystemdCommand.self]
     )
 
     public init() {}
@@ -18,7 +18,10 @@ public struct BerthCommand: ParsableCommand {
     public static func execute() async {
         do {
             let names = Set(configuration.subcommands.map { $0._commandName })
-            let arguments = GlobalOptions.reorder(Array(CommandLine.arguments.dropFirst()), subcommands: names)
+            let nested = Dictionary(configuration.subcommands.map { command in
+                (command._commandName, Set(command.configuration.subcommands.map { $0._commandName }))
+            }, uniquingKeysWith: { first, _ in first })
+            let arguments = GlobalOptions.reorder(Array(CommandLine.arguments.dropFirst()), subcommands: names, nested: nested)
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
@@ -26,7 +29,7 @@ public struct BerthCommand: ParsableCommand {
                 try command.run()
             }
         } catch let failure as CommandFailure {
-            Console.error(failure.message)
+            if !failure.quiet { Console.error(failure.message) }
             Foundation.exit(failure.exitCode)
         } catch {
             exit(withError: error)

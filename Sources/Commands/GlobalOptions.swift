@@ -6,16 +6,34 @@ enum GlobalOptions {
     static let valued: Set<String> = ["-f", "--file", "-p", "--project-name", "--project-directory",
                                       "--env-file", "--profile"]
 
-    static func reorder(_ arguments: [String], subcommands: Set<String>) -> [String] {
+    /// Short flags a subcommand gives another meaning than the project flag of the same letter
+    /// (`logs -f` follows, `berth -f a.yaml logs` names a file): rewritten to the subcommand's
+    /// long flag, while a hoisted project flag travels in its long form.
+    static let subcommandShortFlags: [String: [String: String]] = ["logs": ["-f": "--follow"]]
+    static let longForms = ["-f": "--file", "-p": "--project-name"]
+
+    /// `nested` names each group's own subcommands, so `berth -f a.yaml systemd generate` moves
+    /// the flags behind `generate`, the command that declares them.
+    static func reorder(_ arguments: [String], subcommands: Set<String>, nested: [String: Set<String>] = [:]) -> [String] {
         var hoisted: [String] = []
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
             if subcommands.contains(argument) {
-                return [argument] + hoisted + arguments[(index + 1)...]
+                var head = [argument]
+                var rest = Array(arguments[(index + 1)...])
+                if let next = rest.first, nested[argument]?.contains(next) == true {
+                    head.append(next)
+                    rest.removeFirst()
+                }
+                if let overrides = subcommandShortFlags[argument] {
+                    let end = rest.firstIndex(of: "--") ?? rest.count
+                    for position in 0..<end { if let long = overrides[rest[position]] { rest[position] = long } }
+                }
+                return head + hoisted + rest
             }
             if valued.contains(argument), index + 1 < arguments.count {
-                hoisted += [argument, arguments[index + 1]]
+                hoisted += [longForms[argument] ?? argument, arguments[index + 1]]
                 index += 2
                 continue
             }

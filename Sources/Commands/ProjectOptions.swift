@@ -52,11 +52,15 @@ struct ProjectOptions: ParsableArguments {
 struct CommandFailure: Error, CustomStringConvertible {
     var message: String
     var exitCode: Int32 = 1
+    /// Exit with the code but print nothing: the output already said it (a container's own
+    /// exit code passed through by `run` or attached `up`).
+    var quiet = false
     var description: String { message }
 
-    init(message: String, exitCode: Int32 = 1) {
+    init(message: String, exitCode: Int32 = 1, quiet: Bool = false) {
         self.message = message
         self.exitCode = exitCode
+        self.quiet = quiet
     }
 
     init(_ message: String) { self.init(message: message) }
@@ -70,6 +74,11 @@ enum Console {
 
     static func warn(_ text: String) {
         FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
+    }
+
+    /// Something the user should know that is neither a result nor a problem.
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data("note: \(text)\n".utf8))
     }
 
     static func error(_ text: String) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ComposeSpec
 import Foundation
+import Engine
 import Reconciler
 
 /// `berth up -d [SERVICE…]`, as `docker compose up -d`: observe the project, plan the difference
@@ -11,8 +12,32 @@ struct Up: AsyncParsableCommand {
 
     @OptionGroup var project: ProjectOptions
 
-    @Flag(name: .shortAndLong, help: "Detached mode: run containers in the background (required until attached mode exists).")
+    @Flag(name: .shortAndLong, help: "Detached mode: run containers in the background.")
     var detach = false
+
+    @Flag(name: .long, help: "Stops all containers if any container was stopped. Incompatible with -d.")
+    var abortOnContainerExit = false
+
+    @Option(name: .long, help: ArgumentHelp("Return the exit code of the selected service container. Implies --abort-on-container-exit.", valueName: "SERVICE"))
+    var exitCodeFrom: String?
+
+    @Option(name: .long, help: ArgumentHelp("Restrict attaching to the specified services (repeatable).", valueName: "SERVICE"))
+    var attach: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Do not attach (stream logs) to the specified services (repeatable).", valueName: "SERVICE"))
+    var noAttach: [String] = []
+
+    @Flag(name: .long, help: "Automatically attach to log output of dependent services.")
+    var attachDependencies = false
+
+    @Flag(name: .long, help: "Don't print a prefix in the logs.")
+    var noLogPrefix = false
+
+    @Flag(name: .long, help: "Produce monochrome output.")
+    var noColor = false
+
+    @Flag(name: .long, help: "Show timestamps.")
+    var timestamps = false
 
     @Flag(name: .long, help: "Print the plan, with the reason of each step, and act on nothing.")
     var dryRun = false
@@ -52,6 +77,12 @@ struct Up: AsyncParsableCommand {
         if forceRecreate && noRecreate { throw ValidationError("--force-recreate and --no-recreate are incompatible") }
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
         if let timeout, timeout < 0 { throw ValidationError("--timeout must not be negative") }
+        if detach {
+            for (flag, set) in [("--abort-on-container-exit", abortOnContainerExit), ("--exit-code-from", exitCodeFrom != nil),
+                                ("--attach", !attach.isEmpty), ("--attach-dependencies", attachDependencies)] where set {
+                throw ValidationError("-d and \(flag) are incompatible: \(flag) acts on the attached containers")
+            }
+        }
     }
 
     /// `--scale web=3 --scale db=1` → `[web: 3, db: 1]`.
@@ -82,12 +113,24 @@ struct Up: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard detach || dryRun else {
-            throw CommandFailure("attached mode comes with the supervisor; run `berth up -d` for now")
-        }
         let loaded = try project.load(services: services)
         warnAboutSettingsWithoutEffect(loaded)
         let session = try EngineSession()
+        // Lines written before this `up` belong to earlier runs: attached mode shows what follows.
+        let started = LogTime(Date())
+        guard !detach && !dryRun else {
+            try await apply(loaded, session: session)
+            return
+        }
+        let attachTo = try attachedServices(loaded)
+        // Counted from before the first change: Ctrl-C during apply still stops the stack after it.
+        let interrupts = Interrupts()
+        try await apply(loaded, session: session)
+        try await attachAndWait(loaded, session: session, services: attachTo, since: started, interrupts: interrupts)
+    }
+
+    /// Plans and applies the project as `up -d` does, under the project lock.
+    private func apply(_ loaded: Project, session: EngineSession) async throws {
         let lock = try session.lock(project: loaded.name)
         defer { lock.release() }
 
@@ -113,6 +156,26 @@ struct Up: AsyncParsableCommand {
         try await session.apply(plan, desired: desired, observed: observed, parallelism: parallel)
     }
 
+    /// Services whose logs attached `up` streams: the named ones (all by default), their
+    /// dependencies with `--attach-dependencies`, or `--attach`'s, minus `--no-attach`'s.
+    private func attachedServices(_ project: Project) throws -> [String] {
+        for name in attach + noAttach + [exitCodeFrom].compactMap({ $0 }) where project.services[name] == nil {
+            throw CommandFailure("no such service: \(name)")
+        }
+        var chosen = services.isEmpty ? project.serviceNames : services
+        if attachDependencies && !services.isEmpty {
+            var pending = chosen
+            while let name = pending.popLast() {
+                for dependency in (project.services[name]?.dependsOn ?? [:]).keys.sorted() where !chosen.contains(dependency) {
+                    chosen.append(dependency)
+                    pending.append(dependency)
+                }
+            }
+        }
+        if !attach.isEmpty { chosen = attach }
+        return chosen.filter { !noAttach.contains($0) }
+    }
+
     /// Valid settings the engine accepts but cannot act on yet: said, never silently dropped.
     private func warnAboutSettingsWithoutEffect(_ project: Project) {
         if geteuid() != 0 {
@@ -136,8 +199,16 @@ struct Up: AsyncParsableCommand {
             where condition.condition != .serviceStarted {
                 Console.warn("services.\(name).depends_on.\(dependency): \(condition.condition.rawValue) is waited on as service_started until health checks run")
             }
-            if service.tty == true || service.stdinOpen == true {
-                Console.warn("services.\(name): tty and stdin_open have no effect yet: detached containers write to console.log in Berth's data directory")
+            if service.stdinOpen == true {
+                Console.warn("services.\(name).stdin_open has no effect yet: nothing attaches to a service's stdin")
+            }
+            if let logging = service.logging {
+                if logging.driver == "local" {
+                    Console.warn("services.\(name).logging.driver: local is written as json-file, with local's default rotation (max-size 20m, max-file 5)")
+                }
+                for option in (logging.options ?? [:]).keys.sorted() where ["compress", "labels", "labels-regex", "env", "env-regex", "tag"].contains(option) {
+                    Console.warn("services.\(name).logging.options.\(option) has no effect: Berth's json-file logs carry the line, its stream and its time")
+                }
             }
         }
     }

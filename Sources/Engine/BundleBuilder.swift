@@ -31,11 +31,14 @@ struct BundleBuilder {
         ociProcess.env = process.env
         ociProcess.cwd = process.workingDir
         ociProcess.user = try process.ociUser(container: spec.name)
+        // `tty`: the container gets a pty of its own devpts; its monitor reads the master into the log.
+        ociProcess.terminal = spec.tty ? true : nil
         oci.process = ociProcess
         oci.root = RuntimeSpec.Root(path: "rootfs", readonly: spec.security.readOnlyRootfs)
         oci.hostname = spec.hostname ?? String(id.prefix(12))
         var annotations = spec.labels
         if spec.initProcess { annotations[ContainerRuntime.initAnnotation] = "true" }
+        annotations.merge(try LogSettings(spec.logging, container: spec.name).annotations) { _, berth in berth }
         oci.annotations = annotations.isEmpty ? nil : annotations
 
         // Overlay wants the top layer first.
@@ -45,7 +48,7 @@ struct BundleBuilder {
         oci.mounts = [overlay] + (oci.mounts ?? []) + (try serviceMounts())
         try applyResources(&oci)
         try applySecurity(&oci)
-        // `ports` are issue 5's (Networking); `tty`/`stdin_open` matter once attach exists.
+        // `ports` are issue 5's (Networking); `stdin_open` matters once attach exists.
         let namespaces = try namespaces(oci.linux?.namespaces ?? [])
         oci.linux?.namespaces = namespaces
         if !namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {

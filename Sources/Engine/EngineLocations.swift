@@ -50,6 +50,8 @@ public struct EngineLocations: Sendable, Hashable, Codable {
     /// A container's writable layer: `upper` and `work` of its overlay. Kept with the data, not in
     /// the bundle, because what a container writes survives a reboot under docker too.
     func layer(_ id: String) -> String { data + "/containers/" + id }
+    /// A container's json-file log (docker's `<id>-json.log` name); rotated files add `.1`, `.2`, ….
+    public func log(_ id: String) -> String { layer(id) + "/" + id + "-json.log" }
     func volume(_ name: String) -> String { data + "/volumes/" + name + "/_data" }
     var database: String { data + "/state.db" }
 }

@@ -44,6 +44,12 @@ public final class LocalEngine: ContainerEngine {
     // MARK: containers
 
     public func createContainer(_ spec: ContainerSpec) async throws(EngineError) -> String {
+        try await create(spec, attached: false).id
+    }
+
+    /// Creates the container up to just before its entrypoint; `attached` launches its monitor
+    /// in this process's session with this process's stdio (see `runAttached`).
+    func create(_ spec: ContainerSpec, attached: Bool) async throws(EngineError) -> (id: String, launched: ContainerRuntime.Launched) {
         let object = "container \(spec.name)"
         if try containerNamed(spec.name) != nil {
             throw EngineError(.conflict, object: object, "the name is in use: remove that container or choose another container_name")
@@ -84,16 +90,16 @@ public final class LocalEngine: ContainerEngine {
             // `observe` shows (and `down` removes) rather than an orphan process.
             try save(record)
             do {
-                let launched = try await launch(id, object: object)
-                record.pid = Int(launched.pid)
-                record.networks = launched.networks
+                let result = try await launch(id, object: object, attached: attached)
+                record.pid = Int(result.launched.pid)
+                record.networks = result.networks
                 try save(record)
+                return (id, result.launched)
             } catch {
                 try? removeStorage(id)
                 try? store.removeContainer(id: id)
                 throw error
             }
-            return id
         } catch let error as EngineError {
             try? FileManager.default.removeItem(atPath: layer)
             throw error
@@ -211,8 +217,10 @@ public final class LocalEngine: ContainerEngine {
     // MARK: helpers
 
     /// Writes the bundle (if a reboot emptied the runtime dir), launches the container up to
-    /// just before its entrypoint and wires its network; returns its PID and attachments.
-    private func launch(_ id: String, object: String) async throws(EngineError) -> (pid: Int32, networks: [AttachmentRecord]) {
+    /// just before its entrypoint and wires its network; returns what the runtime reported and
+    /// the container's network attachments.
+    private func launch(_ id: String, object: String, attached: Bool = false) async throws(EngineError)
+        -> (launched: ContainerRuntime.Launched, networks: [AttachmentRecord]) {
         let bundle = locations.bundle(id)
         do {
             try Files.makeDirectories(bundle + "/rootfs", mode: 0o700, stage: "bundle")
@@ -221,25 +229,34 @@ public final class LocalEngine: ContainerEngine {
         } catch {
             throw EngineError(.failed, object: object, error.description)
         }
-        let pid = try await Blocking.run { () throws(EngineError) -> Int32 in
-            try self.launching.withLock { _ throws(EngineError) -> Int32 in
-                try self.runtimeCall(object) { () throws(RuntimeError) -> Int32 in
-                    // Detached: the monitor outlives this process, so it must not hold our stdio.
-                    // The container's output goes to console.log beside its layer until the
-                    // Supervisor's logs (issue 7) replace it.
-                    try self.runtime.launch(id: id, bundlePath: bundle,
-                                            options: .init(waitForStart: true, detach: true,
-                                                           outputFile: self.locations.layer(id) + "/console.log")).pid
+        let spec = (try? RuntimeBundle(path: bundle, container: id))?.spec
+        let logging = LogSettings(annotations: spec?.annotations ?? [:])
+        // Detached: the monitor outlives this process, so it must not hold our stdio. It captures
+        // the container's output into the json-file log beside the layer (driver `none`: nowhere).
+        // Attached (`run`): the monitor shares our stdio and copies the output to it as well.
+        var capture = logging.capture(path: locations.log(id))
+        if capture == nil && spec?.process?.terminal == true {
+            // Driver none with a tty: the pty master still needs a reader, or the container blocks.
+            capture = ContainerRuntime.LogCapture(path: "/dev/null")
+        }
+        capture?.tee = attached
+        let options = ContainerRuntime.LaunchOptions(waitForStart: true, detach: !attached,
+                                                     outputFile: attached ? nil : "/dev/null", log: capture)
+        let launched = try await Blocking.run { () throws(EngineError) -> ContainerRuntime.Launched in
+            try self.launching.withLock { _ throws(EngineError) -> ContainerRuntime.Launched in
+                try self.runtimeCall(object) { () throws(RuntimeError) -> ContainerRuntime.Launched in
+                    try self.runtime.launch(id: id, bundlePath: bundle, options: options)
                 }
             }
         }
         // The container waits before its entrypoint: its network is wired before it runs
         // (rootless through the per-user network namespace it joined).
+        let pid = launched.pid
         do {
             let networks = try await Blocking.run { () throws(EngineError) -> [AttachmentRecord] in
                 try self.connectNetworks(id, pid: pid, object: object)
             }
-            return (pid, networks)
+            return (launched, networks)
         } catch {
             try? runtime.delete(id, force: true)
             throw error

@@ -58,6 +58,8 @@ public struct ContainerSpec: Sendable, Hashable, Codable {
     public var restartPolicy: String
     /// `healthcheck`, nil when there is none or it is disabled.
     public var healthcheck: Healthcheck?
+    /// `logging`: where the container's stdout and stderr go.
+    public var logging = Logging()
     /// The service's compose keys → canonical JSON, for the engine to record and report back in
     /// `ObservedContainer.recordedConfig`, so a later plan can name what changed.
     public var recordedConfig: [String: String]
@@ -244,6 +246,20 @@ public struct ContainerSpec: Sendable, Hashable, Codable {
         /// `devices` as `source:target:permissions`.
         public var devices: [String] = []
         public init() {}
+    }
+
+    /// `logging.driver` and `logging.options`, as docker's log drivers name them.
+    public struct Logging: Sendable, Hashable, Codable {
+        /// `json-file` (the default), `local`, `none`, `journald`, …; nil means the default.
+        public var driver: String?
+        /// `max-size`, `max-file`, … as written; options a driver does not know are refused by
+        /// the engine, never dropped.
+        public var options: [String: String]
+
+        public init(driver: String? = nil, options: [String: String] = [:]) {
+            self.driver = driver
+            self.options = options
+        }
     }
 
     public struct Healthcheck: Sendable, Hashable, Codable {

@@ -142,6 +142,11 @@ public enum ContainerSpecBuilder {
             health.retries = check.retries
             spec.healthcheck = health
         }
+        if let logging = compose.logging {
+            // An option given as a bare key (no value) carries nothing a driver could use.
+            spec.logging = ContainerSpec.Logging(driver: logging.driver,
+                                                 options: (logging.options ?? [:]).compactMapValues { $0 })
+        }
         do {
             spec.recordedConfig = try service.recordedConfig()
         } catch {

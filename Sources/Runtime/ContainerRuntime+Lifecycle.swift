@@ -30,12 +30,25 @@ extension ContainerRuntime {
         return Processes.state(record.pid) != "Z"
     }
 
+    /// Whether the container's monitor is still running (and so will record an exit status).
+    /// The name guards against a reused PID after the monitor was killed.
+    func monitorIsRecording(_ record: ContainerRecord) -> Bool {
+        guard let state = Processes.state(record.monitorPid), state != "Z",
+              let name = try? Files.read("/proc/\(record.monitorPid)/comm", stage: "proc") else { return false }
+        return name.hasPrefix("berth-init")
+    }
+
     /// The OCI state of `id`.
     public func state(_ id: String) throws(RuntimeError) -> RuntimeSpecState {
         let record = try record(id)
         let status: RuntimeSpecState.Status
-        if exitRecord(id) != nil || !isAlive(record) {
+        if exitRecord(id) != nil || (!isAlive(record) && !monitorIsRecording(record)) {
             status = .stopped
+        } else if !isAlive(record) {
+            // Ended, but its monitor is still draining its output into the log before it records
+            // the exit status: reported as running until the status is there, so that whoever
+            // sees `stopped` also sees the exit code and every line.
+            status = .running
         } else if Files.exists(directory(id) + "/exec.fifo") {
             status = .created
         } else if let cgroup = record.cgroup, Cgroups.manager(recorded: cgroup, id: id).isFrozen {

@@ -43,14 +43,41 @@ public struct ContainerRuntime: Sendable {
         /// file instead of sharing the caller's terminal or pipes (a detached container must not
         /// hold its caller's stdout open: `berth up -d | cat` would never end).
         public var outputFile: String?
+        /// When set, the container's stdout and stderr are captured by its monitor into this
+        /// json-file log, and the monitor's own stdio is /dev/null unless the capture tees. With
+        /// `process.terminal` the monitor keeps the pty master and logs what it reads as stdout.
+        public var log: LogCapture?
 
         public init(waitForStart: Bool, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil,
-                    outputFile: String? = nil) {
+                    outputFile: String? = nil, log: LogCapture? = nil) {
             self.waitForStart = waitForStart
             self.detach = detach
             self.pidFile = pidFile
             self.consoleSocket = consoleSocket
             self.outputFile = outputFile
+            self.log = log
+        }
+    }
+
+    /// Where and how berth-init writes a container's output: docker's json-file format, one
+    /// `{"log","stream","time"}` object per line, rotated as docker's `max-size` and `max-file`.
+    public struct LogCapture: Sendable, Hashable, Codable {
+        /// The live log file; rotated files are `path.1`, `path.2`, … (newest first).
+        public var path: String
+        /// Rotate before a record would take the file past this many bytes; nil never rotates.
+        public var maxSize: Int64?
+        /// Files kept, the live one included (1: the live file is truncated instead of rotated).
+        public var maxFiles: Int
+        /// Also copy the output, as it comes, to the monitor's own stdout and stderr (the caller's,
+        /// for a container run in the foreground); with `process.terminal` the monitor also relays
+        /// its stdin to the pty, its terminal in raw mode, and passes window size changes on.
+        public var tee: Bool
+
+        public init(path: String, maxSize: Int64? = nil, maxFiles: Int = 1, tee: Bool = false) {
+            self.path = path
+            self.maxSize = maxSize
+            self.maxFiles = maxFiles
+            self.tee = tee
         }
     }
 
@@ -95,7 +122,8 @@ public struct ContainerRuntime: Sendable {
     }
 
     private func spawnMonitor(id: String, bundle: RuntimeBundle, dir: String, options: LaunchOptions) throws(RuntimeError) -> Launched {
-        var plan = try LaunchPlan(id: id, bundle: bundle, stateDirectory: dir, consoleSocket: options.consoleSocket)
+        var plan = try LaunchPlan(id: id, bundle: bundle, stateDirectory: dir, consoleSocket: options.consoleSocket,
+                                  terminalToMonitor: options.log != nil)
         let resources = bundle.spec.linux?.resources
         let (cgroup, cgroupWarning) = Cgroups.manager(id: id, path: bundle.spec.linux?.cgroupsPath)
         var launched = false
@@ -117,8 +145,18 @@ public struct ContainerRuntime: Sendable {
             }
             plan.config.add("fifo", dir + "/exec.fifo")
         }
+        var outputFile = options.outputFile
+        if let log = options.log {
+            if bundle.spec.process?.terminal == true && options.consoleSocket != nil {
+                throw RuntimeError(.invalidConfig, id, "process.terminal is true: the pty master goes either to --console-socket or to the log capture (\(log.path)), not both")
+            }
+            plan.config.add("logpath", log.path)
+            if let maxSize = log.maxSize, maxSize > 0 { plan.config.add("logmaxsize", String(maxSize)) }
+            plan.config.add("logmaxfiles", String(max(1, log.maxFiles)))
+            if log.tee { plan.config.add("logtee") } else { outputFile = "/dev/null" }
+        }
         let (monitor, pid) = try spawnInit(plan.config, id: id, detach: options.detach, scratch: dir,
-                                           outputFile: options.outputFile)
+                                           outputFile: outputFile)
         let record = ContainerRecord(id: id, bundle: bundle.path, rootfs: bundle.rootfs, pid: pid, pidStartTime: Processes.startTime(pid) ?? 0,
                                      monitorPid: monitor, created: Self.timestamp(), cgroup: cgroup?.location,
                                      annotations: bundle.spec.annotations)

@@ -28,7 +28,10 @@ struct LaunchPlan {
     /// Host devices bind-mounted into every container's /dev.
     static let defaultDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]
 
-    init(id: String, bundle: RuntimeBundle, stateDirectory: String, consoleSocket: String?) throws(RuntimeError) {
+    /// `terminalToMonitor`: with `process.terminal`, the monitor itself keeps the pty master (to
+    /// capture the output into the container's log) instead of a console socket's listener.
+    init(id: String, bundle: RuntimeBundle, stateDirectory: String, consoleSocket: String?,
+         terminalToMonitor: Bool = false) throws(RuntimeError) {
         let spec = bundle.spec
         let linux = spec.linux ?? RuntimeSpec.Linux()
         guard let process = spec.process else { throw RuntimeError(.invalidConfig, id, "process is required") }
@@ -92,7 +95,9 @@ struct LaunchPlan {
             }
         }
 
-        if process.terminal == true {
+        if process.terminal == true && terminalToMonitor && consoleSocket == nil {
+            config.add("logterminal")
+        } else if process.terminal == true {
             guard let consoleSocket else {
                 throw RuntimeError(.invalidConfig, id, "process.terminal is true: pass --console-socket PATH to receive the pty master, or set terminal to false")
             }

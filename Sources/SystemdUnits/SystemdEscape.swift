@@ -46,6 +46,28 @@ public enum SystemdEscape {
         arguments.map(execArgument).joined(separator: " ")
     }
 
+    /// A path for a setting that takes exactly one path (`WorkingDirectory=`): systemd reads the
+    /// rest of the line as the path, unquoted, so only specifiers (`%`) need escaping.
+    public static func path(_ path: String) -> String {
+        path.replacingAll("%", with: "%%")
+    }
+
+    /// One path of a space-separated list (`RequiresMountsFor=`): specifiers escaped, quoted
+    /// when it holds white space, quotes or backslashes. No `$` expansion happens there.
+    public static func pathListItem(_ path: String) -> String {
+        var escaped = ""
+        var needsQuotes = false
+        for character in path {
+            switch character {
+            case "%": escaped += "%%"
+            case "\\", "\"": escaped += "\\" + String(character); needsQuotes = true
+            case " ", "\t", "'": escaped.append(character); needsQuotes = true
+            default: escaped.append(character)
+            }
+        }
+        return needsQuotes ? "\"\(escaped)\"" : escaped
+    }
+
     /// A value for `Environment=`: one `NAME=value` assignment, quoted as systemd reads it.
     public static func environmentAssignment(_ name: String, _ value: String) -> String {
         execArgument("\(name)=\(value)")
@@ -54,5 +76,15 @@ public enum SystemdEscape {
     private static func hex(_ byte: UInt8) -> String {
         let digits = Array("0123456789abcdef")
         return String([digits[Int(byte >> 4)], digits[Int(byte & 0xf)]])
+    }
+}
+
+extension String {
+    fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
+        var result = ""
+        for character in self {
+            if character == target { result += replacement } else { result.append(character) }
+        }
+        return result
     }
 }

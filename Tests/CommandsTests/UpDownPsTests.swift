@@ -286,13 +286,15 @@ struct UpDownPsTests {
 /// What needs no container: argument checks and the pieces `ps` prints.
 @Suite("up and ps arguments")
 struct UpPsArgumentTests {
-    @Test("up without -d exits 1 and says attached mode is not there yet")
-    func attachedRefused() throws {
+    @Test("up -d refuses the flags that act on attached containers", arguments: [
+        ["--abort-on-container-exit"], ["--exit-code-from", "a"], ["--attach", "a"], ["--attach-dependencies"],
+    ])
+    func detachedRefusesAttachFlags(flags: [String]) throws {
         let directory = try temporaryDirectory(["compose.yaml": Data("services:\n  a:\n    image: busybox\n".utf8)])
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try BerthBinary.run(["up"], in: directory)
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("attached mode comes with the supervisor"), "\(result.stderr)")
+        let result = try BerthBinary.run(["up", "-d"] + flags, in: directory)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("-d and \(flags[0]) are incompatible"), "\(result.stderr)")
     }
 
     @Test("--scale takes SERVICE=NUM", arguments: [

@@ -54,13 +54,17 @@ struct LocalEngineRootlessTests {
         let imageID = try await engine.ensureImage(EngineFixture.busybox, policy: .missing)
         var spec = ContainerSpec(name: "demo-app-1", image: EngineFixture.busybox, imageID: imageID)
         spec.labels = [ResourceLabels.project: "demo", ResourceLabels.service: "app"]
-        spec.command = ["sh", "-c", "trap 'exit 0' TERM; echo up > /out/ran; while true; do busybox sleep 1 & wait; done"]
+        spec.command = ["sh", "-c", "trap 'exit 0' TERM; echo hello from rootless; echo up > /out/ran; while true; do busybox sleep 1 & wait; done"]
         spec.mounts = [.init(kind: .bind, source: area + "/host", target: "/out")]
         let id = try await engine.createContainer(spec)
         try await engine.startContainer(id: id)
         #expect(try await engine.observe(project: "demo").containers.first?.state == .running)
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: area + "/host/ran") { try await Task.sleep(for: .milliseconds(50)) }
         #expect(FileManager.default.fileExists(atPath: area + "/host/ran"), "the container wrote through its bind mount")
+
+        // The monitor, running as the user, captures the container's output.
+        let log = ContainerLogReader(path: engine.locations.log(id)).readAll()
+        #expect(log.map(\.text) == ["hello from rootless\n"])
 
         try await engine.stopContainer(id: id, signal: "SIGTERM", gracePeriod: 10)
         let stopped = try await engine.observe(project: "demo").containers.first

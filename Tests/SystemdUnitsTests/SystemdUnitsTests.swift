@@ -23,10 +23,35 @@ func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, 
 }
 
 func loadExample(_ name: String) throws -> Project {
-    var options = ComposeLoader.Options(environment: ["HOME": "/home/user"], workingDirectory: repositoryRoot)
-    options.files = ["Examples/\(name)/compose.yaml"]
+    try load(files: ["Examples/\(name)/compose.yaml"])
+}
+
+func load(files: [String] = [], projectDirectory: String? = nil, profiles: [String] = [],
+          in directory: String = repositoryRoot) throws -> Project {
+    var options = ComposeLoader.Options(environment: ["HOME": "/home/user"], workingDirectory: directory)
+    options.files = files
+    options.projectDirectory = projectDirectory
+    options.profiles = profiles
     return try ComposeLoader(options: options).load().project
 }
+
+/// A fresh directory under the system's temporary directory.
+func temporaryDirectory(_ name: String = "berth-units") throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    return directory
+}
+
+/// `systemd-analyze verify` over every unit in `directory`: its status and the lines that name
+/// one of them (verify also reports on systemd's own units, which are not ours to judge).
+func verify(_ directory: String) throws -> (ok: Bool, report: String) {
+    let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
+    let result = try run("/usr/bin/systemd-analyze", ["verify", "--man=no"] + names.map { directory + "/" + $0 })
+    let problems = result.output.split(separator: "\n").filter { line in names.contains { line.contains($0) } }
+    return (result.status == 0 && problems.isEmpty, result.output)
+}
+
+let systemdAnalyzeMissing = "systemd-analyze is missing: install Debian's systemd package (.ci/deps does)"
 
 @Suite struct SystemdEscapeTests {
     static let names = ["webapp", "my project", "a/b/c", ".hidden", "dash-and_under", "ünïcode", "x:y", "semi;colon", "tab\there"]
@@ -51,6 +76,18 @@ func loadExample(_ name: String) throws -> Project {
     ])
     func execArguments(_ argument: String, _ expected: String) {
         #expect(SystemdEscape.execArgument(argument) == expected)
+    }
+
+    @Test("paths escape specifiers; only path lists are quoted", arguments: [
+        ("/srv/app", "/srv/app", "/srv/app"),
+        ("/srv/my app", "/srv/my app", "\"/srv/my app\""),
+        ("/srv/100%", "/srv/100%%", "/srv/100%%"),
+        ("/srv/$HOME", "/srv/$HOME", "/srv/$HOME"),
+        ("/srv/a\"b", "/srv/a\"b", "\"/srv/a\\\"b\""),
+    ])
+    func paths(_ path: String, _ single: String, _ listItem: String) {
+        #expect(SystemdEscape.path(path) == single)
+        #expect(SystemdEscape.pathListItem(path) == listItem)
     }
 }
 
@@ -88,67 +125,5 @@ func loadExample(_ name: String) throws -> Project {
     ])
     func rejects(_ text: String, _ line: Int) {
         #expect { try UnitFile(parsing: text) } throws: { ($0 as? UnitFileError)?.line == line }
-    }
-}
-
-@Suite struct UnitGeneratorTests {
-    static func options(_ project: Project, scope: UnitOptions.Scope = .user, berth: String = "/usr/local/bin/berth") -> UnitOptions {
-        UnitOptions(scope: scope, berthPath: berth, composeFiles: project.composeFiles)
-    }
-
-    @Test("the project unit matches its golden file (BERTH_RECORD=1 re-records)")
-    func golden() throws {
-        let project = try loadExample("webapp")
-        let text = UnitGenerator.projectUnit(for: project, options: Self.options(project)).description
-            .replacingOccurrences(of: repositoryRoot, with: "${ROOT}")
-        let path = repositoryRoot + "/Tests/SystemdUnitsTests/Golden/berth-webapp.service"
-        if ProcessInfo.processInfo.environment["BERTH_RECORD"] == "1" {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-            return
-        }
-        #expect(text == (try String(contentsOfFile: path, encoding: .utf8)))
-        #expect(UnitGenerator.unitName(for: project.name) == "berth-webapp.service")
-    }
-
-    @Test("the unit pins the project and parses back to itself")
-    func pinsTheProject() throws {
-        let project = try loadExample("webapp")
-        let unit = UnitGenerator.projectUnit(for: project, options: Self.options(project, scope: .system))
-        let service = try #require(unit[section: "Service"])
-        #expect(service.values("Type") == ["notify"])
-        #expect(service.values("KillMode") == ["mixed"])
-        #expect(service.values("Delegate") == ["yes"])
-        let start = try #require(service.values("ExecStart").first)
-        #expect(start.hasPrefix("/usr/local/bin/berth --project-name webapp --project-directory \(repositoryRoot)/Examples/webapp --file \(repositoryRoot)/Examples/webapp/compose.yaml"))
-        #expect(start.hasSuffix(" supervise"))
-        #expect(unit[section: "Install"]?.values("WantedBy") == ["multi-user.target"])
-        #expect(try UnitFile(parsing: unit.description) == unit)
-    }
-
-    @Test("timeouts follow health checks, pulls and grace periods")
-    func timeouts() throws {
-        let project = try loadExample("webapp")
-        // web: 3 retries × (5 s + 2 s); db: 10 × (1 s + 30 s default timeout) = 310 s is the longest.
-        #expect(UnitGenerator.startTimeout(for: project) == 90 + 300 + 310)
-        // web → api → db: three levels; the longest grace is compose's default 10 s.
-        #expect(UnitGenerator.stopTimeout(for: project) == 3 * 10 + 30)
-    }
-
-    @Test("systemd-analyze verify accepts the generated unit")
-    func verifies() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else {
-            Issue.record("systemd-analyze is missing: install Debian's systemd package (.ci/deps does)")
-            return
-        }
-        let project = try loadExample("webapp")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("berth-units-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let path = directory + "/" + UnitGenerator.unitName(for: project.name)
-        // An executable that exists, so verify checks everything else.
-        let unit = UnitGenerator.projectUnit(for: project, options: Self.options(project, scope: .system, berth: "/usr/bin/true"))
-        try Data(unit.description.utf8).write(to: URL(fileURLWithPath: path))
-        let result = try run("/usr/bin/systemd-analyze", ["verify", "--man=no", path])
-        let problems = result.output.split(separator: "\n").filter { $0.contains(UnitGenerator.unitName(for: project.name)) }
-        #expect(result.status == 0 && problems.isEmpty, "\(result.output)")
     }
 }

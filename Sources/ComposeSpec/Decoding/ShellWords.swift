@@ -1,7 +1,7 @@
 /// Splits a command string into words the way a POSIX shell would (quotes, backslashes), which is
 /// how compose turns `command: npm run start` into an argument list. No expansion is done.
-enum ShellWords {
-    static func split(_ text: String) throws(ComposeValueError) -> [String] {
+public enum ShellWords {
+    public static func split(_ text: String) throws(ComposeValueError) -> [String] {
         var words: [String] = []
         var current = ""
         var inWord = false
