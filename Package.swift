@@ -63,7 +63,7 @@ let package = Package(
                 exclude: ["README.md"]),
 
         // top
-        .target(name: "Engine", dependencies: ["EngineAPI", "Runtime", "Images", "StateStore", "OCISpec", "SystemSupport"],
+        .target(name: "Engine", dependencies: ["EngineAPI", "Runtime", "Images", "StateStore", "OCISpec", "SystemSupport", "Networking"],
                 exclude: ["README.md"]),
         .target(name: "Commands", dependencies: [
             "ComposeSpec", "YAML", "OCISpec", "Runtime", "Images",

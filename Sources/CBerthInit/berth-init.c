@@ -1036,7 +1036,11 @@ static void record_exit(int status) {
     if (ok) rename(tmp, cfg.exit_file);
 }
 
-int main(void) {
+int netns_holder_main(int argc, char **argv);
+
+int main(int argc, char **argv) {
+    // A second role, not a container: the per-user rootless network namespace (netns-holder.c).
+    if (argc > 1 && strcmp(argv[1], "netns-holder") == 0) return netns_holder_main(argc, argv);
     // Only stdio, the configuration (3) and the report pipe (4) may cross into the container:
     // close whatever else `berth` or its caller leaked, so no host descriptor reaches it.
     if (syscall(SYS_close_range, 5U, ~0U, 0U) < 0)
@@ -1072,6 +1076,14 @@ int main(void) {
             fail_to(report_fd, 1, "namespaces: setns %s: %s", cfg.ns_paths[i], strerror(errno));
         close(join_fds[i]);
     }
+    // Entering a user namespace grants capabilities in it, and the kernel then marks the process
+    // not dumpable, which would lock its owner out of /proc/<pid>/ns until the entrypoint's
+    // execve. A rootless container joins the per-user network namespace's user namespace and
+    // must have its network wired before that execve, by the user that owns it: as a container
+    // in a user namespace of its own is. (execve decides dumpability again.)
+    for (int i = 0; i < cfg.ns_join_count; i++)
+        if (cfg.ns_join_types[i] == CLONE_NEWUSER && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+            fail_to(report_fd, 1, "namespaces: prctl PR_SET_DUMPABLE: %s", strerror(errno));
 
     int log_pipes[2][2] = {{-1, -1}, {-1, -1}};
     if (cfg.log_path && !cfg.exec_mode) log_open(log_pipes);

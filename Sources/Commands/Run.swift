@@ -87,6 +87,16 @@ struct Run: AsyncParsableCommand {
         }
 
         let observed = try await session.observe(project: loaded.name)
+        // As compose: the service's networks exist before its one-off joins them (with
+        // --no-deps too); external ones are the other project's to make.
+        let existingNetworks = Set(observed.networks.map(\.name))
+        for key in desired.networkKeys(of: compose) where loaded.networks[key]?.external != true {
+            let network = desired.networkSpec(key)
+            if existingNetworks.contains(network.name) { continue }
+            do { try await session.engine.createNetwork(network) } catch {
+                throw CommandFailure(message: error.description)
+            }
+        }
         var firstIDs: [String: String] = [:]
         for container in observed.containers.filter({ !$0.isOneoff }).sorted(by: { ($0.number ?? 0) < ($1.number ?? 0) }) {
             if let owner = container.service, firstIDs[owner] == nil { firstIDs[owner] = container.id }
@@ -179,7 +189,7 @@ struct Run: AsyncParsableCommand {
         }
         compose.ports = ports
         if !ports.isEmpty {
-            Console.warn("run: ports are not published yet (Berth has no container networking yet)")
+            Console.warn("run: ports are not published yet (the port forwarder is not built)")
         }
         compose.restart = nil
     }

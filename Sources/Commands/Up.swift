@@ -178,10 +178,16 @@ struct Up: AsyncParsableCommand {
 
     /// Valid settings the engine accepts but cannot act on yet: said, never silently dropped.
     private func warnAboutSettingsWithoutEffect(_ project: Project) {
+        if geteuid() != 0 {
+            let installed = { (paths: [String]) in paths.contains { FileManager.default.isExecutableFile(atPath: $0) } }
+            if !installed(["/usr/bin/slirp4netns", "/bin/slirp4netns"]) || !installed(["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]) {
+                Console.warn("networks: rootless containers reach their networks only, nothing outside: install slirp4netns and nftables for outbound traffic")
+            }
+        }
         for name in project.serviceNames {
             guard let service = project.services[name] else { continue }
             if let ports = service.ports, !ports.isEmpty {
-                Console.warn("services.\(name).ports: not published yet: Berth has no container networking yet, so the service is reachable only from inside its container")
+                Console.warn("services.\(name).ports: not published yet (the port forwarder is not built): the service is reachable from the containers of its networks only")
             }
             if let check = service.healthcheck, check.disable != true, check.test != ["NONE"] {
                 Console.warn("services.\(name).healthcheck: health checks do not run yet (they come with the project supervisor)")

@@ -22,6 +22,10 @@ extension LocalEngine {
             container.publishedPorts = current.publishedPorts.map {
                 ObservedContainer.PublishedPort(hostIP: $0.hostIP, hostPort: $0.hostPort, containerPort: $0.containerPort, proto: $0.proto)
             }
+            container.networks = current.networks.map {
+                ObservedContainer.NetworkAddress(network: $0.network, interface: $0.interface, ipv4Address: $0.ipv4Address,
+                                                 macAddress: $0.macAddress, aliases: $0.aliases, ipv6Address: $0.ipv6Address)
+            }
             containers.append(container)
         }
         let networks = try stateCall(object) { () throws(StateError) in try store.networks(project: project) }
@@ -56,6 +60,11 @@ extension LocalEngine {
                 updated.pid = nil
                 updated.finishedAt = Date()
             }
+        }
+        if updated.state == .exited && !updated.networks.isEmpty {
+            // Its network namespace went with its processes, and the veths with it.
+            updated.networks = []
+            try releaseAddresses(of: record.id)
         }
         if updated != record { try save(updated) }
         return updated

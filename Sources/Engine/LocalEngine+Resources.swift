@@ -11,23 +11,6 @@ extension LocalEngine {
     /// Where the owner mounts it, so that a replacement container takes over the right one.
     static let anonymousVolumeTarget = "dev.berth.anonymous-volume.target"
 
-    /// Records the network. Networking is issue 5: until then a network is a name in the state
-    /// store and containers get a private network namespace with loopback only.
-    public func createNetwork(_ spec: NetworkSpec) async throws(EngineError) {
-        let object = "network \(spec.name)"
-        if spec.driver.map({ !["bridge", "default"].contains($0) }) ?? false {
-            throw EngineError(.unsupported, object: object, "network driver \(spec.driver ?? "") is not supported; use bridge")
-        }
-        let record = NetworkRecord(name: spec.name, project: spec.labels[ResourceLabels.project] ?? "",
-                                   subnet: spec.subnets.first?.subnet, gateway: spec.subnets.first?.gateway,
-                                   isInternal: spec.isInternal, labels: spec.labels)
-        try stateCall(object) { () throws(StateError) in try store.save(record) }
-    }
-
-    public func removeNetwork(name: String) async throws(EngineError) {
-        try stateCall("network \(name)") { () throws(StateError) in try store.removeNetwork(name: name) }
-    }
-
     /// A local volume: a directory `<data>/volumes/<name>/_data`, as docker lays them out.
     public func createVolume(_ spec: VolumeSpec) async throws(EngineError) {
         let object = "volume \(spec.name)"

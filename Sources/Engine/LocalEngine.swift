@@ -70,7 +70,8 @@ public final class LocalEngine: ContainerEngine {
                 rootless: rootless, uidMappings: maps.uid, gidMappings: maps.gid,
                 volumePath: { (mount, index) throws(EngineError) in try self.volumeDirectory(for: mount, index: index, container: id, inheritFrom: spec.inheritAnonymousVolumesFrom, object: object) },
                 containerPID: { (other) throws(EngineError) in try self.pid(of: other, for: object) })
-            let oci = try builder.make()
+            var oci = try builder.make()
+            try prepareNetwork(spec, id: id, oci: &oci)
             for mount in spec.mounts where mount.kind == .bind && mount.createHostPath {
                 if let source = mount.source, !Files.exists(source) { try Files.makeDirectories(source, stage: "bind source") }
             }
@@ -89,10 +90,11 @@ public final class LocalEngine: ContainerEngine {
             // `observe` shows (and `down` removes) rather than an orphan process.
             try save(record)
             do {
-                let launched = try await launch(id, object: object, attached: attached)
-                record.pid = Int(launched.pid)
+                let result = try await launch(id, object: object, attached: attached)
+                record.pid = Int(result.launched.pid)
+                record.networks = result.networks
                 try save(record)
-                return (id, launched)
+                return (id, result.launched)
             } catch {
                 try? removeStorage(id)
                 try? store.removeContainer(id: id)
@@ -129,7 +131,7 @@ public final class LocalEngine: ContainerEngine {
             // A runtime container runs once: a restart is a new launch from the same bundle,
             // over the same upper dir, so the container keeps its files.
             if state != nil { try runtimeCall(object) { () throws(RuntimeError) in try runtime.delete(id, force: true) } }
-            _ = try await launch(id, object: object)
+            record.networks = try await launch(id, object: object).networks
         }
         try await Blocking.run { () throws(EngineError) in
             try self.runtimeCall(object) { () throws(RuntimeError) in try self.runtime.start(id) }
@@ -155,6 +157,7 @@ public final class LocalEngine: ContainerEngine {
             }
         }
         try stateCall(object) { () throws(StateError) in try store.recordExit(id: id, code: Int(exit.exitCode)) }
+        try refresh(try stored(id))
     }
 
     public func killContainer(id: String, signal: String) async throws(EngineError) {
@@ -179,6 +182,7 @@ public final class LocalEngine: ContainerEngine {
             }
         }
         try removeStorage(id)
+        try releaseAddresses(of: id)
         if removeAnonymousVolumes {
             for volume in try stateCall(object, { () throws(StateError) in try store.volumes(project: "") })
             where volume.labels[Self.anonymousVolumeOwner] == id {
@@ -212,9 +216,11 @@ public final class LocalEngine: ContainerEngine {
 
     // MARK: helpers
 
-    /// Writes the bundle (if a reboot emptied the runtime dir) and launches the container up to
-    /// just before its entrypoint; returns the container's PID.
-    private func launch(_ id: String, object: String, attached: Bool = false) async throws(EngineError) -> ContainerRuntime.Launched {
+    /// Writes the bundle (if a reboot emptied the runtime dir), launches the container up to
+    /// just before its entrypoint and wires its network; returns what the runtime reported and
+    /// the container's network attachments.
+    private func launch(_ id: String, object: String, attached: Bool = false) async throws(EngineError)
+        -> (launched: ContainerRuntime.Launched, networks: [AttachmentRecord]) {
         let bundle = locations.bundle(id)
         do {
             try Files.makeDirectories(bundle + "/rootfs", mode: 0o700, stage: "bundle")
@@ -243,17 +249,18 @@ public final class LocalEngine: ContainerEngine {
                 }
             }
         }
+        // The container waits before its entrypoint: its network is wired before it runs
+        // (rootless through the per-user network namespace it joined).
         let pid = launched.pid
-        // The container waits before its entrypoint: its loopback is up before it runs. Rootless
-        // this needs CAP_SYS_ADMIN in our own user namespace too, which we lack; there berth-init
-        // (or the rootless network of issue 5) has to do it, and lo stays down until then.
-        if !rootless, spec?.linux?.namespaces?.contains(.init(type: "network")) == true {
-            do { try await Loopback.bringUp(pid: pid, container: object) } catch {
-                try? runtime.delete(id, force: true)
-                throw error
+        do {
+            let networks = try await Blocking.run { () throws(EngineError) -> [AttachmentRecord] in
+                try self.connectNetworks(id, pid: pid, object: object)
             }
+            return (launched, networks)
+        } catch {
+            try? runtime.delete(id, force: true)
+            throw error
         }
-        return launched
     }
 
     /// Removes the bundle, the writable layer and the runtime's state of `id`.

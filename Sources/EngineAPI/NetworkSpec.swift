@@ -16,9 +16,12 @@ public struct NetworkSpec: Sendable, Hashable, Codable {
     public struct Subnet: Sendable, Hashable, Codable {
         public var subnet: String
         public var gateway: String?
-        public init(subnet: String, gateway: String?) {
+        /// `ip_range`: where automatic addresses come from, inside `subnet`.
+        public var ipRange: String?
+        public init(subnet: String, gateway: String?, ipRange: String? = nil) {
             self.subnet = subnet
             self.gateway = gateway
+            self.ipRange = ipRange
         }
     }
 

@@ -40,6 +40,34 @@ public struct ObservedContainer: Sendable, Hashable, Codable {
         }
     }
 
+    /// Where the container is on each of its networks while it runs (empty when it is stopped,
+    /// or with `network_mode` other than bridge): for the embedded DNS, `ps` and `port`.
+    public var networks: [NetworkAddress] = []
+
+    /// One network attachment of a running container.
+    public struct NetworkAddress: Sendable, Hashable, Codable {
+        /// The engine-wide network name (`demo_default`).
+        public var network: String
+        /// The interface inside the container (`eth0`).
+        public var interface: String
+        public var ipv4Address: String
+        public var macAddress: String
+        /// The names it answers to on this network: service, hostname and `aliases`.
+        public var aliases: [String]
+        /// On networks with `enable_ipv6`.
+        public var ipv6Address: String?
+
+        public init(network: String, interface: String, ipv4Address: String, macAddress: String, aliases: [String],
+                    ipv6Address: String? = nil) {
+            self.network = network
+            self.interface = interface
+            self.ipv4Address = ipv4Address
+            self.macAddress = macAddress
+            self.aliases = aliases
+            self.ipv6Address = ipv6Address
+        }
+    }
+
     public init(id: String, name: String, labels: [String: String], imageID: String, imageReference: String? = nil,
                 state: State, exitCode: Int32? = nil, created: Double = 0, recordedConfig: [String: String]? = nil) {
         self.id = id

@@ -101,7 +101,7 @@ public struct DesiredState: Sendable, Hashable {
         spec.isInternal = definition?.internalOnly ?? false
         spec.enableIPv6 = definition?.enableIPv6 ?? false
         spec.subnets = (definition?.ipam?.config ?? []).compactMap { pool in
-            pool.subnet.map { NetworkSpec.Subnet(subnet: $0, gateway: pool.gateway) }
+            pool.subnet.map { NetworkSpec.Subnet(subnet: $0, gateway: pool.gateway, ipRange: pool.ipRange) }
         }
         return spec
     }

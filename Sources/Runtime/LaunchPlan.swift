@@ -39,7 +39,7 @@ struct LaunchPlan {
 
         // Namespaces.
         var cloneFlags: Int32 = 0
-        var createsUserNamespace = false
+        var createsUserNamespace = false, joinsUserNamespace = false
         // berth-init joins in record order: user first, mount last (see berth-init.c).
         let joinOrder = ["user", "ipc", "uts", "network", "pid", "cgroup", "mount"]
         let namespaces = (linux.namespaces ?? []).sorted {
@@ -51,12 +51,14 @@ struct LaunchPlan {
             }
             if let path = namespace.path {
                 config.add("join", fields: ["\(flag)", path])
+                if namespace.type == "user" { joinsUserNamespace = true }
             } else {
                 cloneFlags |= flag
                 if namespace.type == "user" { createsUserNamespace = true }
             }
         }
-        if rootless && !createsUserNamespace {
+        // Joining one (the per-user network namespace's, issue 5) does as well as making one.
+        if rootless && !createsUserNamespace && !joinsUserNamespace {
             throw RuntimeError(.invalidConfig, id, "an unprivileged user needs a user namespace: add {\"type\": \"user\"} to linux.namespaces (or use `berth runtime spec --rootless`)")
         }
         config.add("clone", "\(cloneFlags)")

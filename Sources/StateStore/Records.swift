@@ -31,6 +31,9 @@ public struct ContainerRecord: Codable, Sendable, Hashable, FetchableRecord, Per
     /// The container's published ports as the forwarder bound them (the host port it got when
     /// compose asked for a random one): what `berth port` prints.
     public var publishedPorts: [PublishedPortRecord] = []
+    /// The container's network attachments while it runs (empty when stopped: addresses are
+    /// given at each start, as docker does, and its leases keep them stable).
+    public var networks: [AttachmentRecord] = []
 
     public init(id: String, name: String, project: String, service: String, number: Int, oneoff: Bool = false,
                 image: String, imageID: String, configHash: String, labels: [String: String] = [:],
@@ -65,6 +68,14 @@ public struct NetworkRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var isExternal: Bool
     public var labels: [String: String]
     public var createdAt: Date
+    /// The bridge that carries the network (`berth-1a2b3c4d5`), nil for records made before
+    /// networks had links.
+    public var bridge: String? = nil
+    /// `ipam.config[].ip_range`: where automatic addresses come from.
+    public var ipRange: String? = nil
+    /// With `enable_ipv6`: the IPv6 subnet and gateway.
+    public var subnet6: String? = nil
+    public var gateway6: String? = nil
 
     public init(name: String, project: String, driver: String = "bridge", subnet: String? = nil, gateway: String? = nil,
                 isInternal: Bool = false, isExternal: Bool = false, labels: [String: String] = [:],

@@ -75,6 +75,29 @@ public final class StateStore: Sendable {
                 table.add(column: "publishedPorts", .jsonText).notNull().defaults(to: "[]")
             }
         }
+        migrator.registerMigration("networks-v1") { db in
+            try db.alter(table: ContainerRecord.databaseTableName) { table in
+                table.add(column: "networks", .jsonText).notNull().defaults(to: "[]")
+            }
+            try db.alter(table: NetworkRecord.databaseTableName) { table in
+                table.add(column: "bridge", .text)
+                table.add(column: "ipRange", .text)
+            }
+            try db.create(table: LeaseRecord.databaseTableName) { table in
+                table.column("network", .text).notNull()
+                table.column("address", .text).notNull()
+                table.column("owner", .text).notNull()
+                table.column("container", .text)
+                table.column("updatedAt", .datetime).notNull()
+                table.primaryKey(["network", "address"])
+            }
+        }
+        migrator.registerMigration("networks-ipv6-v1") { db in
+            try db.alter(table: NetworkRecord.databaseTableName) { table in
+                table.add(column: "subnet6", .text)
+                table.add(column: "gateway6", .text)
+            }
+        }
         return migrator
     }
 
@@ -131,6 +154,16 @@ public final class StateStore: Sendable {
         try read { db in try NetworkRecord.filter(Column("project") == project).order(Column("name")).fetchAll(db) }
     }
 
+    /// The network named `name`, whatever project made it (external networks are shared).
+    public func network(name: String) throws(StateError) -> NetworkRecord? {
+        try read { db in try NetworkRecord.fetchOne(db, key: name) }
+    }
+
+    /// Every network, for choosing a subnet no other network has.
+    public func allNetworks() throws(StateError) -> [NetworkRecord] {
+        try read { db in try NetworkRecord.order(Column("name")).fetchAll(db) }
+    }
+
     public func save(_ network: NetworkRecord) throws(StateError) {
         try write { db in try network.save(db) }
     }
@@ -176,11 +209,11 @@ public final class StateStore: Sendable {
 
     // MARK: access
 
-    private func read<T>(_ body: (Database) throws -> T) throws(StateError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(StateError) -> T {
         do { return try pool.read(body) } catch { throw StateError(.query, path, "\(error)") }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws(StateError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(StateError) -> T {
         do { return try pool.write(body) } catch { throw StateError(.query, path, "\(error)") }
     }
 }

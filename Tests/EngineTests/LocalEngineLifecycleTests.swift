@@ -112,7 +112,7 @@ struct LocalEngineLifecycleTests {
 }
 
 extension LocalEngineLifecycleTests {
-    @Test("a container's network namespace is its own and holds only the loopback interface, up (networks are issue 5)")
+    @Test("a container on no network has a network namespace of its own with only the loopback interface, up")
     func loopbackOnly() async throws {
         let area = try EngineFixture.Area()
         defer { area.remove() }
