@@ -86,6 +86,9 @@ public final class LocalEngine: ContainerEngine {
                 oneoff: spec.labels[ResourceLabels.oneoff] == ResourceLabels.boolean(true),
                 image: spec.image, imageID: image.id.description, configHash: spec.labels[ResourceLabels.configHash] ?? "",
                 labels: spec.labels, recordedConfig: spec.recordedConfig, state: .created)
+            record.portBindings = spec.ports.map {
+                PortBindingRecord(hostIP: $0.hostIP, hostPort: $0.hostPort, containerPort: $0.containerPort, proto: $0.proto)
+            }
             // Recorded before launch so that a crash between the two leaves a record the next
             // `observe` shows (and `down` removes) rather than an orphan process.
             try save(record)

@@ -34,6 +34,9 @@ public struct ContainerRecord: Codable, Sendable, Hashable, FetchableRecord, Per
     /// The container's network attachments while it runs (empty when stopped: addresses are
     /// given at each start, as docker does, and its leases keep them stable).
     public var networks: [AttachmentRecord] = []
+    /// The ports the compose file publishes (`ContainerSpec.ports`), for the forwarders the
+    /// project's supervisor runs; `publishedPorts` is what they bound.
+    public var portBindings: [PortBindingRecord] = []
 
     public init(id: String, name: String, project: String, service: String, number: Int, oneoff: Bool = false,
                 image: String, imageID: String, configHash: String, labels: [String: String] = [:],
@@ -133,6 +136,23 @@ public struct PublishedPortRecord: Codable, Sendable, Hashable {
     public var proto: String
 
     public init(hostIP: String, hostPort: Int, containerPort: Int, proto: String) {
+        self.hostIP = hostIP
+        self.hostPort = hostPort
+        self.containerPort = containerPort
+        self.proto = proto
+    }
+}
+
+/// A port the compose file publishes, as written: host address and port (or range) optional.
+public struct PortBindingRecord: Codable, Sendable, Hashable {
+    public var hostIP: String?
+    /// A port, a range `8000-8010`, or nil for any free port.
+    public var hostPort: String?
+    public var containerPort: Int
+    /// `tcp` or `udp`.
+    public var proto: String
+
+    public init(hostIP: String?, hostPort: String?, containerPort: Int, proto: String) {
         self.hostIP = hostIP
         self.hostPort = hostPort
         self.containerPort = containerPort

@@ -98,6 +98,11 @@ public final class StateStore: Sendable {
                 table.add(column: "gateway6", .text)
             }
         }
+        migrator.registerMigration("port-bindings-v1") { db in
+            try db.alter(table: ContainerRecord.databaseTableName) { table in
+                table.add(column: "portBindings", .jsonText).notNull().defaults(to: "[]")
+            }
+        }
         return migrator
     }
 

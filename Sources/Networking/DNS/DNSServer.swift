@@ -61,15 +61,20 @@ public final class DNSServer: Sendable {
     /// A UDP socket bound to `address`, and a TCP listener on the same address and on the port the
     /// UDP socket got, in the caller's network namespace: for `init(listeners:)`.
     public static func bind(_ address: SocketAddress) throws(NetworkingError) -> Listeners {
+        try bind(address, maker: Sockets.here)
+    }
+
+    /// As `bind(_:)`, with sockets made by `maker` (inside a rootless network's namespace).
+    static func bind(_ address: SocketAddress, maker: @escaping Sockets.Maker) throws(NetworkingError) -> Listeners {
         let udp: Int32
         do throws(SystemError) {
-            udp = try Sockets.bound(address, .datagram, stage: "dns server")
+            udp = try Sockets.bound(address, .datagram, stage: "dns server", maker: maker)
         } catch {
             throw PortProblem.explain(error, address: address, proto: .udp)
         }
         let tcpAddress = Sockets.localAddress(udp) ?? address
         do throws(SystemError) {
-            return Listeners(udp: udp, tcp: try Sockets.bound(tcpAddress, .stream, stage: "dns server"))
+            return Listeners(udp: udp, tcp: try Sockets.bound(tcpAddress, .stream, stage: "dns server", maker: maker))
         } catch {
             close(udp)
             throw PortProblem.explain(error, address: tcpAddress, proto: .tcp)

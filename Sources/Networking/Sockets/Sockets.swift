@@ -9,18 +9,33 @@ import SystemSupport
 enum Sockets {
     enum Kind: Sendable { case stream, datagram }
 
-    static func open(_ family: Int32, _ kind: Kind, stage: String) throws(SystemError) -> Int32 {
+    /// Makes a socket of `family` and `type` somewhere: `socket(2)` in the caller's network
+    /// namespace, or a rootless network's holder, whose sockets are made inside its namespace.
+    typealias Maker = @Sendable (_ family: Int32, _ type: Int32) throws(SystemError) -> Int32
+
+    static let here: Maker = { (family, type) throws(SystemError) -> Int32 in
+        let fd = socket(family, type, 0)
+        if fd < 0 { throw SystemError(stage: "socket", call: "socket", object: "family \(family)", errno: errno) }
+        return fd
+    }
+
+    static func open(_ family: Int32, _ kind: Kind, stage: String, maker: Maker = here) throws(SystemError) -> Int32 {
         let type = (kind == .stream ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue))
             | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = socket(family, type, 0)
-        if fd < 0 { throw SystemError(stage: stage, call: "socket", object: kind == .stream ? "tcp" : "udp", errno: errno) }
+        let fd: Int32
+        do { fd = try maker(family, type) } catch {
+            throw SystemError(stage: stage, call: "socket", object: kind == .stream ? "tcp" : "udp", errno: error.errno)
+        }
+        // A socket made elsewhere may come without the flags this module relies on.
+        setNonBlocking(fd)
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return fd
     }
 
     /// A socket bound to `address` (listening, for streams). Port 0 asks the kernel for a free port.
     /// The errno of a failed bind is returned in the error so callers can explain EADDRINUSE and EACCES.
-    static func bound(_ address: SocketAddress, _ kind: Kind, stage: String) throws(SystemError) -> Int32 {
-        let fd = try open(address.ip.family, kind, stage: stage)
+    static func bound(_ address: SocketAddress, _ kind: Kind, stage: String, maker: Maker = here) throws(SystemError) -> Int32 {
+        let fd = try open(address.ip.family, kind, stage: stage, maker: maker)
         var one: Int32 = 1
         // Stream listeners take over a port whose previous connections linger in TIME_WAIT, as
         // every server does; it does not let two listeners share a port (that is SO_REUSEPORT).
@@ -43,8 +58,8 @@ enum Sockets {
 
     /// A socket connecting to `address`; the connection may still be in progress (EINPROGRESS)
     /// when it returns: wait for it to become writable and read SO_ERROR.
-    static func connecting(to address: SocketAddress, _ kind: Kind, stage: String) throws(SystemError) -> Int32 {
-        let fd = try open(address.ip.family, kind, stage: stage)
+    static func connecting(to address: SocketAddress, _ kind: Kind, stage: String, maker: Maker = here) throws(SystemError) -> Int32 {
+        let fd = try open(address.ip.family, kind, stage: stage, maker: maker)
         let result = address.withSockAddr { connect(fd, $0, $1) }
         if result < 0 && errno != EINPROGRESS {
             let code = errno
