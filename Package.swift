@@ -21,6 +21,8 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CLinuxShim"),
         // The container monitor/init: C, single-threaded, exec'd by Runtime (see its README).
         .executableTarget(name: "berth-init", path: "Sources/CBerthInit", exclude: ["README.md"],
                           cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra"])],
@@ -58,13 +60,17 @@ let package = Package(
         ], exclude: ["README.md"]),
         .target(name: "StateStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
                 exclude: ["README.md"]),
+        .target(name: "Supervisor", dependencies: [
+            "CSystemd", "CLinuxShim",
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["README.md"]),
 
         // top
-        .target(name: "Engine", dependencies: ["EngineAPI", "Runtime", "Images", "StateStore", "OCISpec", "SystemSupport"],
+        .target(name: "Engine", dependencies: ["EngineAPI", "Runtime", "Images", "StateStore", "OCISpec", "SystemSupport", "Supervisor", "CLinuxShim"],
                 exclude: ["README.md"]),
         .target(name: "Commands", dependencies: [
             "ComposeSpec", "YAML", "OCISpec", "Runtime", "Images",
-            "Engine", "Reconciler", "EngineAPI", "StateStore",
+            "Engine", "Reconciler", "EngineAPI", "StateStore", "Supervisor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md", "Runtime/README.md"]),
@@ -85,8 +91,9 @@ let package = Package(
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "EngineAPI", "ComposeSpec"],
                     exclude: ["Golden"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "SystemSupport"]),
         .testTarget(name: "SystemdUnitsTests", dependencies: ["SystemdUnits", "ComposeSpec"], exclude: ["Golden"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec", "Supervisor"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec"],
                     exclude: ["Golden"]),
     ]

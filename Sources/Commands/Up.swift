@@ -1,5 +1,7 @@
 import ArgumentParser
 import ComposeSpec
+import Engine
+import EngineAPI
 import Foundation
 import Reconciler
 
@@ -44,6 +46,12 @@ struct Up: AsyncParsableCommand {
     @Option(name: .long, help: "Services acted on at once.")
     var parallel = 4
 
+    @Flag(name: .long, help: "Wait for services to be running and healthy (one-shot services: exited 0). Implies --detach.")
+    var wait = false
+
+    @Option(name: .long, help: ArgumentHelp("Maximum duration in seconds to wait for the project to be running and healthy.", valueName: "seconds"))
+    var waitTimeout: Int?
+
     @Argument(help: "Services to start (default: all).")
     var services: [String] = []
 
@@ -52,6 +60,8 @@ struct Up: AsyncParsableCommand {
         if forceRecreate && noRecreate { throw ValidationError("--force-recreate and --no-recreate are incompatible") }
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
         if let timeout, timeout < 0 { throw ValidationError("--timeout must not be negative") }
+        if let waitTimeout, waitTimeout <= 0 { throw ValidationError("--wait-timeout must be a positive number of seconds") }
+        if waitTimeout != nil && !wait { throw ValidationError("--wait-timeout needs --wait") }
     }
 
     /// `--scale web=3 --scale db=1` → `[web: 3, db: 1]`.
@@ -82,12 +92,22 @@ struct Up: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard detach || dryRun else {
-            throw CommandFailure("attached mode comes with the supervisor; run `berth up -d` for now")
+        guard detach || dryRun || wait else {
+            throw CommandFailure("attached mode comes with the logs work; run `berth up -d` for now")
         }
         let loaded = try project.load(services: services)
-        warnAboutSettingsWithoutEffect(loaded)
         let session = try EngineSession()
+        try await apply(loaded, session: session)
+        guard !dryRun else { return }
+        // The supervisor applies restart policies and health checks from here on.
+        session.reloadSupervisor(project: loaded.name)
+        if wait { try await waitUntilReady(loaded, session: session) }
+    }
+
+    /// Observe, plan and apply under the project lock: what `up -d` does, and what
+    /// `berth supervise` does first when it runs as a systemd unit's main process.
+    func apply(_ loaded: Project, session: EngineSession) async throws {
+        warnAboutSettingsWithoutEffect(loaded)
         let lock = try session.lock(project: loaded.name)
         defer { lock.release() }
 
@@ -113,6 +133,30 @@ struct Up: AsyncParsableCommand {
         try await session.apply(plan, desired: desired, observed: observed, parallelism: parallel)
     }
 
+    /// `--wait`: every container of the selected services running (healthy when it has a check),
+    /// one-shots exited 0. The first that cannot get there fails the command with its service,
+    /// what happened and its last log lines.
+    func waitUntilReady(_ loaded: Project, session: EngineSession) async throws {
+        let observed = try await session.observe(project: loaded.name)
+        let selected = Set(services.isEmpty ? loaded.serviceNames : services)
+        let containers = observed.containers.filter { !$0.isOneoff && selected.contains($0.service ?? "") }
+        let engine = session.engine
+        let timeout = waitTimeout.map(Double.init)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for container in containers {
+                group.addTask {
+                    do { try await engine.waitFor(.ready, container: container.id, timeout: timeout) } catch {
+                        var message = "service \(container.service ?? container.name): \(error)"
+                        let lines = ContainerLogTail.lines(of: container.id, locations: engine.locations, count: 5)
+                        if !lines.isEmpty { message += "\nlast log lines of \(container.name):\n" + lines.map { "  " + $0 }.joined(separator: "\n") }
+                        throw CommandFailure(message: message)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     /// Valid settings the engine accepts but cannot act on yet: said, never silently dropped.
     private func warnAboutSettingsWithoutEffect(_ project: Project) {
         for name in project.serviceNames {
@@ -120,15 +164,9 @@ struct Up: AsyncParsableCommand {
             if let ports = service.ports, !ports.isEmpty {
                 Console.warn("services.\(name).ports: not published yet: Berth has no container networking yet, so the service is reachable only from inside its container")
             }
-            if let check = service.healthcheck, check.disable != true, check.test != ["NONE"] {
-                Console.warn("services.\(name).healthcheck: health checks do not run yet (they come with the project supervisor)")
-            }
-            if let restart = service.restart, restart != "no" {
-                Console.warn("services.\(name).restart: \(restart) is not applied yet: a container that stops stays stopped until the next up")
-            }
             for (dependency, condition) in (service.dependsOn ?? [:]).sorted(by: { $0.key < $1.key })
-            where condition.condition != .serviceStarted {
-                Console.warn("services.\(name).depends_on.\(dependency): \(condition.condition.rawValue) is waited on as service_started until health checks run")
+            where !condition.required && project.services[dependency] == nil {
+                Console.warn("services.\(name).depends_on.\(dependency): optional dependency is not part of the project; \(name) starts without it")
             }
             if service.tty == true || service.stdinOpen == true {
                 Console.warn("services.\(name): tty and stdin_open have no effect yet: detached containers write to console.log in Berth's data directory")

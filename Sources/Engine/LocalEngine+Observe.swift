@@ -14,11 +14,14 @@ extension LocalEngine {
         var containers: [ObservedContainer] = []
         for record in records {
             let current = try refresh(record)
-            containers.append(ObservedContainer(
+            var observed = ObservedContainer(
                 id: current.id, name: current.name, labels: current.labels, imageID: current.imageID,
                 imageReference: current.image, state: ObservedContainer.State(rawValue: current.state.rawValue) ?? .dead,
                 exitCode: current.exitCode.map { Int32(truncatingIfNeeded: $0) }, created: current.createdAt.timeIntervalSince1970,
-                recordedConfig: current.recordedConfig))
+                recordedConfig: current.recordedConfig)
+            observed.restartCount = current.restartCount
+            observed.health = current.health
+            containers.append(observed)
         }
         let networks = try stateCall(object) { () throws(StateError) in try store.networks(project: project) }
         let volumes = try stateCall(object) { () throws(StateError) in try store.volumes(project: project) }

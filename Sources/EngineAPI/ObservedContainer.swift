@@ -21,6 +21,10 @@ public struct ObservedContainer: Sendable, Hashable, Codable {
     /// canonical JSON of its value (see `ContainerSpec.recordedConfig`). Nil when the engine did not
     /// record it; the planner then says "configuration changed" instead of naming keys.
     public var recordedConfig: [String: String]?
+    /// Restarts by the restart policy since the user last started it.
+    public var restartCount: Int = 0
+    /// `starting`, `healthy` or `unhealthy` for a container with a health check.
+    public var health: String?
 
     public init(id: String, name: String, labels: [String: String], imageID: String, imageReference: String? = nil,
                 state: State, exitCode: Int32? = nil, created: Double = 0, recordedConfig: [String: String]? = nil) {

@@ -1,0 +1,56 @@
+import Foundation
+import Supervisor
+import SystemSupport
+import Testing
+
+@Suite("process watcher")
+struct ProcessWatcherTests {
+    static func spawn(_ arguments: [String]) throws -> Int32 {
+        try Spawn.spawn(arguments[0], arguments: arguments, options: .init(environment: []), stage: "test")
+    }
+
+    @Test("reports the end of a watched process under its key, and only watched ones")
+    func reportsExit() async throws {
+        let watcher = try ProcessWatcher()
+        defer { watcher.close() }
+        let short = try Self.spawn(["/bin/sleep", "0.2"])
+        let long = try Self.spawn(["/bin/sleep", "30"])
+        defer { kill(long, SIGKILL); _ = try? Processes.wait(long, stage: "test") }
+        try watcher.watch(short, key: "short")
+        try watcher.watch(long, key: "long")
+        let start = ContinuousClock.now
+        var iterator = watcher.exits.makeAsyncIterator()
+        let first = await iterator.next()
+        #expect(first == "short")
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(watcher.keys == ["long"])
+        _ = try Processes.wait(short, stage: "test")
+    }
+
+    @Test("a forgotten process is not reported; kill -9 of a watched one is")
+    func forget() async throws {
+        let watcher = try ProcessWatcher()
+        defer { watcher.close() }
+        let a = try Self.spawn(["/bin/sleep", "30"])
+        let b = try Self.spawn(["/bin/sleep", "30"])
+        try watcher.watch(a, key: "a")
+        try watcher.watch(b, key: "b")
+        watcher.forget("a")
+        kill(a, SIGKILL)
+        kill(b, SIGKILL)
+        var iterator = watcher.exits.makeAsyncIterator()
+        #expect(await iterator.next() == "b")
+        _ = try Processes.wait(a, stage: "test")
+        _ = try Processes.wait(b, stage: "test")
+        #expect(watcher.keys.isEmpty)
+    }
+
+    @Test("watching a process that does not exist throws naming it")
+    func missing() throws {
+        let watcher = try ProcessWatcher()
+        defer { watcher.close() }
+        let pid = try Self.spawn(["/bin/true"])
+        _ = try Processes.wait(pid, stage: "test")
+        #expect(throws: SupervisorError.self) { try watcher.watch(pid, key: "gone") }
+    }
+}
