@@ -34,7 +34,7 @@ let package = Package(
         // foundation
         .target(name: "YAML", dependencies: ["CYAML"], exclude: ["README.md"]),
         .target(name: "OCISpec", exclude: ["README.md"]),
-        .target(name: "SystemSupport", exclude: ["README.md"]),
+        .target(name: "SystemSupport", dependencies: ["CLinuxShim"], exclude: ["README.md"]),
 
         // pure
         .target(name: "ComposeSpec", dependencies: [

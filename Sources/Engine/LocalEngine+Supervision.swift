@@ -33,11 +33,21 @@ extension LocalEngine {
             HealthState(status: $0, failingStreak: record.healthFailingStreak,
                         log: record.healthLog.map { ProbeResult(start: $0.start, end: $0.end, exitCode: $0.exitCode, output: $0.output) })
         }
-        return SupervisedContainer(
+        var container = SupervisedContainer(
             id: record.id, name: record.name, service: record.service, state: state, pid: record.pid.map { Int32($0) },
             exitCode: record.exitCode.map { Int32(truncatingIfNeeded: $0) }, policy: settings.restart,
             healthCheck: settings.healthCheck, health: health, restartCount: record.restartCount,
             stoppedByUser: record.stoppedByUser, startedAt: record.startedAt, finishedAt: record.finishedAt)
+        if state == .running || state == .paused { container.monitorPID = monitorPID(record.id) }
+        return container
+    }
+
+    /// The pid of the berth-init monitor of a live container, from the runtime's state file.
+    func monitorPID(_ id: String) -> Int32? {
+        guard Self.isEngineID(id),
+              let bytes = try? Files.readBytes(locations.runtimeState + "/" + id + "/state.json", stage: "supervise"),
+              let state = try? JSONDecoder().decode(Runtime.ContainerRecord.self, from: Data(bytes)) else { return nil }
+        return state.monitorPid
     }
 
     /// The project's containers (not `run`'s one-offs), each refreshed against the runtime.

@@ -85,7 +85,8 @@ public struct SupervisorControl: Sendable, Hashable {
         do {
             return try Spawn.spawn(berth, arguments: [berth, "-p", project, "supervise"],
                                    options: .init(descriptors: [0: null, 1: log, 2: log], newSession: true,
-                                                  environment: environment.map { "\($0.key)=\($0.value)" }),
+                                                  environment: environment.map { "\($0.key)=\($0.value)" },
+                                                  closesOtherDescriptors: true),
                                    stage: "supervisor")
         } catch {
             throw EngineError(.failed, object: "supervisor of \(project)", error.description)

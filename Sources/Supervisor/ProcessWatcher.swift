@@ -98,6 +98,11 @@ public final class ProcessWatcher: Sendable {
                 let ended = state.withLock { state -> Bool in
                     guard state.watched[key] == descriptor else { return false }
                     state.watched[key] = nil
+                    // A monitor this process launched (a restart) is our child: reap exactly it,
+                    // through its pidfd (P_PIDFD), so no zombie is left and no other child's
+                    // status is taken. For anyone else's process this fails with ECHILD.
+                    var info = siginfo_t()
+                    _ = waitid(idtype_t(rawValue: 3), id_t(descriptor), &info, WEXITED | WNOHANG)
                     Glibc.close(descriptor)
                     return true
                 }

@@ -82,7 +82,7 @@ public actor ServiceSupervisor {
     // MARK: exits and restarts
 
     private func watch(_ container: SupervisedContainer) {
-        guard let pid = container.pid else { return }
+        guard let pid = container.monitorPID ?? container.pid else { return }
         do { try watcher.watch(pid, key: container.id) } catch {
             // The process is gone already (reaped between the state read and pidfd_open): an exit.
             logger.debug("\(container.name): \(error); treating it as ended")

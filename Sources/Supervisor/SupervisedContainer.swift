@@ -14,6 +14,9 @@ public struct SupervisedContainer: Sendable, Hashable, Codable {
     public var state: State
     /// The container's process, while it runs.
     public var pid: Int32?
+    /// The process that waits for it and records its exit (berth-init's monitor): the one to
+    /// watch, since its end means the exit status is on disk.
+    public var monitorPID: Int32?
     /// How the last run ended; nil while running or when nobody recorded it (after a reboot).
     public var exitCode: Int32?
     public var policy: RestartPolicy
