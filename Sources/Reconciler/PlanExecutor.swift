@@ -269,8 +269,8 @@ public struct PlanExecutor: Sendable {
             do {
                 try await engine.waitFor(condition, container: id, timeout: dependencyTimeout)
             } catch {
-                return ReconcilerError(.dependency, service: service, object: "service \(service)",
-                                       "depends on \(dependency) (\(condition.rawValue)): \(error)")
+                return ReconcilerError(.dependency, service: service, object: "depends_on.\(dependency)",
+                                       "\(condition.rawValue) not met, so \(service) was not started: \(error)")
             }
         }
         return nil

@@ -147,7 +147,7 @@ struct SupervisorCLITests {
                 command: ["sh", "-c", "busybox sleep 2; touch /data/ready; \(Self.loop)"]
                 volumes: [data:/data]
                 healthcheck:
-                  test: ["CMD", "test", "-f", "/data/ready"]
+                  test: ["CMD-SHELL", "test -f /data/ready"]
                   interval: 300ms
                   retries: 20
               web:
@@ -217,7 +217,7 @@ struct SupervisorCLITests {
                 image: \(Self.image)
                 command: ["sh", "-c", "busybox sleep 1; touch /tmp/ok; \(Self.loop)"]
                 healthcheck:
-                  test: ["CMD", "test", "-f", "/tmp/ok"]
+                  test: ["CMD", "busybox", "test", "-f", "/tmp/ok"]
                   interval: 200ms
                   retries: 30
               once:
@@ -276,7 +276,7 @@ struct SupervisorCLITests {
                 image: \(Self.image)
                 command: ["sh", "-c", "busybox sleep 1.5; touch /tmp/ok; \(Self.loop)"]
                 healthcheck:
-                  test: ["CMD", "test", "-f", "/tmp/ok"]
+                  test: ["CMD", "busybox", "test", "-f", "/tmp/ok"]
                   interval: 200ms
                   retries: 30
               web:

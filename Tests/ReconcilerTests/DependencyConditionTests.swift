@@ -38,7 +38,8 @@ import Testing
         let failure = try #require(report.failures.first)
         #expect(failure.code == .dependency)
         #expect(failure.service == "web")
-        #expect(failure.message.contains("db (service_healthy)"))
+        #expect(failure.object == "depends_on.db")
+        #expect(failure.message.contains("service_healthy not met"))
         #expect(await engine.containers.values.first { $0.spec.name == "demo-web-1" } == nil)
     }
 
