@@ -90,7 +90,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "EngineAPI", "ComposeSpec"],
                     exclude: ["Golden"]),
-        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "SystemSupport"]),
         .testTarget(name: "SystemdUnitsTests", dependencies: ["SystemdUnits", "ComposeSpec"], exclude: ["Golden"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec", "Supervisor"]),

@@ -81,7 +81,8 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
 
     public init(user: String? = nil, exposedPorts: [String]? = nil, env: [String]? = nil,
                 entrypoint: [String]? = nil, cmd: [String]? = nil, volumes: [String]? = nil,
-                workingDir: String? = nil, labels: [String: String]? = nil, stopSignal: String? = nil)
+                workingDir: String? = nil, labels: [String: String]? = nil, stopSignal: String? = nil,
+                healthcheck: ImageHealthcheck? = nil)
     {
         self.user = user
         self.exposedPorts = exposedPorts
@@ -92,6 +93,7 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
         self.workingDir = workingDir
         self.labels = labels
         self.stopSignal = stopSignal
+        self.healthcheck = healthcheck
     }
 
     enum CodingKeys: String, CodingKey {

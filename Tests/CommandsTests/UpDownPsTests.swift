@@ -292,7 +292,7 @@ struct UpPsArgumentTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let result = try BerthBinary.run(["up"], in: directory)
         #expect(result.status == 1)
-        #expect(result.stderr.contains("attached mode comes with the supervisor"), "\(result.stderr)")
+        #expect(result.stderr.contains("attached mode comes with the logs"), "\(result.stderr)")
     }
 
     @Test("--scale takes SERVICE=NUM", arguments: [
