@@ -46,6 +46,10 @@ sup=$(cat "$BERTH_RUNTIME_DIR/supervisors/$project.pid")
 sleep 2
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 sup_rss=$(rss_kib "$sup")
+# Resident memory splits into the process's own (anonymous) pages and file pages of the binary and
+# the Swift runtime and Foundation libraries, which every berth process maps and shares.
+sup_anon=$(awk '/RssAnon/ {print $2}' "/proc/$sup/status")
+sup_pss=$(awk '/^Pss:/ {print $2}' "/proc/$sup/smaps_rollup")
 monitors=0; monitor_count=0
 for state in "$BERTH_RUNTIME_DIR"/runtime/*/state.json; do
   m=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['monitorPid'])" "$state")
@@ -92,10 +96,13 @@ if command -v podman >/dev/null && [ "${PODMAN:-1}" = 1 ]; then
   tar -C "$rootfs" -c . | podman import -q - localhost/berth-bench-busybox >/dev/null
   rm -rf "$rootfs"
   names=()
+  podman ps -a --format '{{.Names}}' | grep '^berth-bench-' | xargs -r podman rm -f -t 0 >/dev/null 2>&1 || true
   for i in $(seq -w 1 "$SERVICES"); do
-    if podman run -d --name "berth-bench-$i" localhost/berth-bench-busybox /bin/busybox sleep 3600 >/dev/null 2>"$dir/podman.err"; then
+    # This VM's root lacks CAP_SYS_RESOURCE: rlimits are capped at the current hard limits.
+    if podman run -d --ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit "nproc=$(ulimit -Hu):$(ulimit -Hu)" --name "berth-bench-$i" localhost/berth-bench-busybox /bin/busybox sleep 3600 >/dev/null 2>"$dir/podman.err"; then
       names+=("berth-bench-$i")
     else
+      podman rm -f -t 0 "berth-bench-$i" >/dev/null 2>&1 || true
       break
     fi
   done
@@ -113,7 +120,7 @@ if command -v podman >/dev/null && [ "${PODMAN:-1}" = 1 ]; then
 fi
 cat <<EOF2
 build: $BUILD, services: $SERVICES
-supervisor VmRSS: $((sup_rss / 1024)).$(( (sup_rss % 1024) * 10 / 1024 )) MiB ($sup_rss KiB)
+supervisor VmRSS: $((sup_rss / 1024)).$(( (sup_rss % 1024) * 10 / 1024 )) MiB ($sup_rss KiB), of which anonymous $((sup_anon / 1024)) MiB; PSS $((sup_pss / 1024)) MiB
 berth-init monitors: $monitor_count, total VmRSS $((monitors / 1024)) MiB ($((monitors / monitor_count)) KiB each)
 first-restart latency after kill -9 (ms): ${latencies[*]}
 idle supervisor CPU over ${IDLE}s: ${cpu}%
