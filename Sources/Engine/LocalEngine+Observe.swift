@@ -56,7 +56,18 @@ extension LocalEngine {
                 updated.finishedAt = Date()
             }
         }
-        if updated != record { try save(updated) }
-        return updated
+        guard updated != record else { return updated }
+        // Only the run-state fields: another process (the supervisor, a `stop`) may have changed
+        // the others since `record` was read, and its stoppedByUser or health must not be undone.
+        let state = updated.state, pid = updated.pid, exitCode = updated.exitCode, finishedAt = updated.finishedAt
+        let written = try stateCall(object) { () throws(StateError) in
+            try store.updateContainer(id: record.id) { current in
+                current.state = state
+                current.pid = pid
+                current.exitCode = exitCode
+                current.finishedAt = finishedAt
+            }
+        }
+        return written ?? updated
     }
 }
