@@ -164,10 +164,6 @@ struct Up: AsyncParsableCommand {
             if let ports = service.ports, !ports.isEmpty {
                 Console.warn("services.\(name).ports: not published yet: Berth has no container networking yet, so the service is reachable only from inside its container")
             }
-            for (dependency, condition) in (service.dependsOn ?? [:]).sorted(by: { $0.key < $1.key })
-            where !condition.required && project.services[dependency] == nil {
-                Console.warn("services.\(name).depends_on.\(dependency): optional dependency is not part of the project; \(name) starts without it")
-            }
             if service.tty == true || service.stdinOpen == true {
                 Console.warn("services.\(name): tty and stdin_open have no effect yet: detached containers write to console.log in Berth's data directory")
             }

@@ -187,6 +187,22 @@ struct SupervisorCLITests {
         #expect(rows["app"]?.State == "running")
     }
 
+    @Test("a missing optional dependency (required: false) is one warning, and its dependent starts without waiting")
+    func optionalDependency() throws {
+        let project = try Project("""
+              web:
+                image: \(Self.image)
+                command: ["sh", "-c", "\(Self.loop)"]
+                depends_on:
+                  cache: {condition: service_healthy, required: false}
+            """)
+        let up = try project.run(["up", "-d"])
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(up.stderr.components(separatedBy: "optional dependency").count == 2, "\(up.stderr)")
+        #expect(up.stderr.contains("services.web.depends_on.cache"))
+        #expect(try project.containers()["web"]?.State == "running")
+    }
+
     @Test("up --wait fails fast on an unhealthy service, naming it, with its last log lines")
     func waitUnhealthy() throws {
         let project = try Project("""
