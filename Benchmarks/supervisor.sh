@@ -58,7 +58,7 @@ done
 
 # Restart latency: first restart of SAMPLES different services.
 latencies=()
-ids=$("$BERTH" ps -q | head -n "$SAMPLES")
+ids=$("$BERTH" ps -q | awk -v n="$SAMPLES" 'NR <= n')
 for id in $ids; do
   state=$BERTH_RUNTIME_DIR/runtime/$id/state.json
   old=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['pid'])" "$state")
