@@ -107,6 +107,17 @@ struct Supervise: AsyncParsableCommand {
         }
         try await supervisor.start()
         logger.info("supervising project \(name) (pid \(getpid()))")
+        // `down` says when nothing is left; if it could not (it failed half-way, or was killed),
+        // a look at the store once a minute ends a supervisor with nothing to supervise. One
+        // wake-up a minute, not a poll: the idle supervisor stays at 0% CPU.
+        let engine = session.engine
+        let housekeeping = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(60))
+                if ((try? engine.supervisedContainers(project: name)) ?? []).isEmpty { stop.yield("no containers left") }
+            }
+        }
+        defer { housekeeping.cancel() }
         var reasons = stops.makeAsyncIterator()
         let reason = await reasons.next() ?? "the stop stream ended"
         logger.info("stopping: \(reason)")
