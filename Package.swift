@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CLinuxShim"),
         // The container monitor/init: C, single-threaded, exec'd by Runtime (see its README).
         .executableTarget(name: "berth-init", path: "Sources/CBerthInit", exclude: ["README.md"],
@@ -33,7 +34,7 @@ let package = Package(
         // foundation
         .target(name: "YAML", dependencies: ["CYAML"], exclude: ["README.md"]),
         .target(name: "OCISpec", exclude: ["README.md"]),
-        .target(name: "SystemSupport", exclude: ["README.md"]),
+        .target(name: "SystemSupport", dependencies: ["CLinuxShim"], exclude: ["README.md"]),
 
         // pure
         .target(name: "ComposeSpec", dependencies: [
@@ -61,13 +62,18 @@ let package = Package(
                 exclude: ["README.md"]),
         .target(name: "Networking", dependencies: ["SystemSupport", "CLinuxShim"], path: "Sources/Networking",
                 exclude: ["README.md"]),
+        .target(name: "Supervisor", dependencies: [
+            "CSystemd", "CLinuxShim",
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["README.md"]),
 
         // top
-        .target(name: "Engine", dependencies: ["EngineAPI", "Runtime", "Images", "StateStore", "OCISpec", "SystemSupport", "Networking"],
+        .target(name: "Engine", dependencies: ["EngineAPI", "Runtime", "Images", "StateStore", "OCISpec", "SystemSupport", "Networking",
+                                               "Supervisor", "CLinuxShim"],
                 exclude: ["README.md"]),
         .target(name: "Commands", dependencies: [
             "ComposeSpec", "YAML", "OCISpec", "Runtime", "Images",
-            "Engine", "Reconciler", "EngineAPI", "StateStore", "SystemdUnits",
+            "Engine", "Reconciler", "EngineAPI", "StateStore", "SystemdUnits", "Supervisor", "Networking",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md", "Runtime/README.md"]),
@@ -89,10 +95,12 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "EngineAPI", "ComposeSpec"],
                     exclude: ["Golden"]),
-        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"]),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "NetworkingTests", dependencies: ["Networking", "SystemSupport"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "SystemSupport"]),
         .testTarget(name: "SystemdUnitsTests", dependencies: ["SystemdUnits", "ComposeSpec"], exclude: ["Golden"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec", "Networking"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec",
+                                                        "Networking", "Supervisor"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec", "SystemdUnits", "Engine", "EngineAPI", "StateStore"],
                     exclude: ["Golden"]),
     ]

@@ -1,12 +1,23 @@
-// Linux calls glibc declares in headers the Swift Glibc module does not include.
+// Linux calls glibc declares in headers the Swift Glibc module does not include, or declares only
+// under _GNU_SOURCE, which a module map cannot set for headers other modules have already read.
 #include <sys/pidfd.h>
 #include <sys/eventfd.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <spawn.h>
 
-// glibc declares splice, pipe2 and accept4 only under _GNU_SOURCE, which the Glibc module is not
-// built with: thin wrappers over the system calls, named so they cannot clash with glibc's.
+// glibc ≥ 2.10 exports both; the prototypes are repeated here exactly as <unistd.h> and
+// <sys/socket.h> give them with _GNU_SOURCE.
+int pipe2(int pipefd[2], int flags);
+struct sockaddr;
+int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+
+// glibc ≥ 2.34; declared by <spawn.h> under _GNU_SOURCE only.
+int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+
+// splice and F_SETPIPE_SZ for the port forwarder: thin wrappers over the system calls, named so
+// they cannot clash with glibc's.
 enum {
     BERTH_SPLICE_F_MOVE = 1,
     BERTH_SPLICE_F_NONBLOCK = 2,

@@ -9,7 +9,7 @@ public struct BerthCommand: ParsableCommand {
         version: BerthVersion.current,
         subcommands: [Config.self, Pull.self, Push.self, Up.self, Down.self, Ps.self, Logs.self, Run.self, PortCommand.self, Version.self,
                       ImageCommand.self, ImagesShortcut.self, Login.self, Logout.self, SystemCommand.self,
-                      RuntimeCommand.self, SystemdCommand.self]
+                      RuntimeCommand.self, SystemdCommand.self, Supervise.self]
     )
 
     public init() {}

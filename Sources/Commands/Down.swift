@@ -47,5 +47,7 @@ struct Down: AsyncParsableCommand {
         let plan = Planner.down(observed: observed, desired: desired, options: options)
         for warning in plan.warnings { Console.warn("\(warning.object): \(warning.message)") }
         try await session.apply(plan, desired: desired, observed: observed, parallelism: 4)
+        lock.release()
+        session.releaseSupervisor(project: loaded.name, observed: try await session.observe(project: loaded.name))
     }
 }

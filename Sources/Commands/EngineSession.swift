@@ -39,6 +39,46 @@ struct EngineSession {
         }
     }
 
+    // MARK: the project supervisor
+
+    /// Starts the project's supervisor when none runs (never started, or killed) and the project
+    /// has something to supervise; a new supervisor adopts the running containers. Failing to start
+    /// one is a warning: the command itself has done its work.
+    func superviseIfNeeded(project: String) {
+        let control = SupervisorControl(locations: engine.locations, project: project)
+        guard !control.isRunning(), engine.needsSupervisor(project: project) else { return }
+        do { try control.start(berth: engine.berthPath) } catch {
+            Console.warn("\(error.description); restart policies and health checks of \(project) are not applied until the next command starts one")
+        }
+    }
+
+    /// After a change (up): tells the project's supervisor to read the project again, starting
+    /// one when none runs. Returns what it could not do (a published port another process holds),
+    /// nil when all is well or no supervisor is needed. A supervisor started here is waited for
+    /// only with `waitForNew` (a project that publishes ports, whose failures `up` must report):
+    /// otherwise the command returns while it starts.
+    @discardableResult
+    func reloadSupervisor(project: String, waitForNew: Bool = false) -> String? {
+        let control = SupervisorControl(locations: engine.locations, project: project)
+        if !control.isRunning() {
+            guard engine.needsSupervisor(project: project) else { return nil }
+            superviseIfNeeded(project: project)
+            guard waitForNew else { return nil }
+            // A new supervisor loads the project as it starts; asking it to reload once its
+            // socket answers brings back what that could not do.
+            for _ in 0..<300 where control.send("status", timeout: 1) == nil { usleep(10_000) }
+        }
+        guard let answer = control.send("reload") else { return nil }
+        return answer.hasPrefix("error ") ? String(answer.dropFirst("error ".count)) : nil
+    }
+
+    /// After down: a project with no containers left needs no supervisor.
+    func releaseSupervisor(project: String, observed: ObservedState) {
+        let control = SupervisorControl(locations: engine.locations, project: project)
+        guard control.isRunning() else { return }
+        _ = control.send(observed.containers.isEmpty ? "stop-supervising" : "reload")
+    }
+
     /// The project's containers, networks and volumes as the engine sees them now.
     func observe(project: String) async throws -> ObservedState {
         do {
@@ -60,13 +100,15 @@ struct EngineSession {
     /// A `PlanExecutor` on this engine that prints one docker compose progress line per finished
     /// step. Its log says what those lines and the final `error:` lines say, so it is silent
     /// unless `BERTH_LOG_LEVEL` (trace … critical) asks for it.
-    func executor(parallelism: Int, quiet: Bool = false) -> PlanExecutor {
+    func executor(parallelism: Int, quiet: Bool = false, dependencyTimeout: Double? = nil) -> PlanExecutor {
         var logger = Logger(label: "berth.reconciler")
         logger.logLevel = ProcessInfo.processInfo.environment["BERTH_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-        return PlanExecutor(engine: engine, parallelism: parallelism, logger: logger) { step, event in
+        var executor = PlanExecutor(engine: engine, parallelism: parallelism, logger: logger) { step, event in
             guard !quiet, let line = ProgressLine.line(for: step, event: event) else { return }
             Console.out(line)
         }
+        executor.dependencyTimeout = dependencyTimeout
+        return executor
     }
 
     /// Applies `plan`, printing one progress line per finished step, and fails with every

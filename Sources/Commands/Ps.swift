@@ -46,6 +46,8 @@ struct Ps: AsyncParsableCommand {
         }
         let session = try EngineSession()
         let observed = try await session.observe(project: loaded.name)
+        // A supervisor killed since the last command is replaced now, so what ps shows stays true.
+        session.superviseIfNeeded(project: loaded.name)
         let states = Set(status.compactMap(ObservedContainer.State.init(rawValue:)))
         let containers = observed.containers.filter { container in
             if !serviceNames.isEmpty && !serviceNames.contains(container.service ?? "") { return false }
@@ -87,6 +89,10 @@ struct PsRow: Sendable, Hashable, Codable {
     var State: String
     var Status: String
     var ExitCode: Int32
+    /// `starting`, `healthy`, `unhealthy`, or empty without a health check (docker's `Health`).
+    var Health: String
+    /// Restarts by the restart policy since the user last started the container.
+    var RestartCount: Int
     var Publishers: [String]
 
     init(_ container: ObservedContainer, now: Double) {
@@ -101,6 +107,8 @@ struct PsRow: Sendable, Hashable, Codable {
         State = container.state.rawValue
         Status = Self.status(container)
         ExitCode = container.exitCode ?? 0
+        Health = container.health ?? ""
+        RestartCount = container.restartCount
         // Published ports come with networking (issue 5).
         Publishers = []
     }
@@ -135,8 +143,10 @@ struct PsRow: Sendable, Hashable, Codable {
     }
 
     /// docker's STATUS words. The engine keeps the creation time only, so `Up` carries no duration.
+    /// A restart count and the health status are added as docker adds them: `Up (healthy)`,
+    /// `Exited (1), restarted 2 times`.
     static func status(_ container: ObservedContainer) -> String {
-        switch container.state {
+        var status = switch container.state {
         case .running: "Up"
         case .paused: "Up (Paused)"
         case .restarting: "Restarting"
@@ -144,6 +154,13 @@ struct PsRow: Sendable, Hashable, Codable {
         case .exited: "Exited (\(container.exitCode ?? 0))"
         case .dead: "Dead"
         }
+        if container.state == .running, let health = container.health {
+            status += health == "starting" ? " (health: starting)" : " (\(health))"
+        }
+        if container.restartCount > 0 {
+            status += ", restarted \(container.restartCount) time\(container.restartCount == 1 ? "" : "s")"
+        }
+        return status
     }
 
     /// `5 seconds ago`, `3 minutes ago`, as docker's CREATED column says it.

@@ -1,7 +1,8 @@
 import ArgumentParser
 import ComposeSpec
-import Foundation
 import Engine
+import EngineAPI
+import Foundation
 import Reconciler
 
 /// `berth up -d [SERVICE…]`, as `docker compose up -d`: observe the project, plan the difference
@@ -69,6 +70,12 @@ struct Up: AsyncParsableCommand {
     @Option(name: .long, help: "Services acted on at once.")
     var parallel = 4
 
+    @Flag(name: .long, help: "Wait for services to be running and healthy (one-shot services: exited 0). Implies --detach.")
+    var wait = false
+
+    @Option(name: .long, help: ArgumentHelp("Maximum duration in seconds to wait for the project to be running and healthy.", valueName: "seconds"))
+    var waitTimeout: Int?
+
     @Argument(help: "Services to start (default: all).")
     var services: [String] = []
 
@@ -83,6 +90,8 @@ struct Up: AsyncParsableCommand {
                 throw ValidationError("-d and \(flag) are incompatible: \(flag) acts on the attached containers")
             }
         }
+        if let waitTimeout, waitTimeout <= 0 { throw ValidationError("--wait-timeout must be a positive number of seconds") }
+        if waitTimeout != nil && !wait { throw ValidationError("--wait-timeout needs --wait") }
     }
 
     /// `--scale web=3 --scale db=1` → `[web: 3, db: 1]`.
@@ -114,23 +123,36 @@ struct Up: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try project.load(services: services)
-        warnAboutSettingsWithoutEffect(loaded)
         let session = try EngineSession()
         // Lines written before this `up` belong to earlier runs: attached mode shows what follows.
         let started = LogTime(Date())
-        guard !detach && !dryRun else {
+        // `--wait` implies detached mode, as in docker compose.
+        guard !detach && !dryRun && !wait else {
             try await apply(loaded, session: session)
+            guard !dryRun else { return }
+            // The supervisor applies restart policies, health checks, DNS and published ports from here on.
+            if let problem = session.reloadSupervisor(project: loaded.name, waitForNew: Self.publishesPorts(loaded)) { throw CommandFailure(message: problem) }
+            if wait { try await waitUntilReady(loaded, session: session) }
             return
         }
         let attachTo = try attachedServices(loaded)
         // Counted from before the first change: Ctrl-C during apply still stops the stack after it.
         let interrupts = Interrupts()
         try await apply(loaded, session: session)
+        if let problem = session.reloadSupervisor(project: loaded.name, waitForNew: Self.publishesPorts(loaded)) { Console.error(problem) }
         try await attachAndWait(loaded, session: session, services: attachTo, since: started, interrupts: interrupts)
     }
 
-    /// Plans and applies the project as `up -d` does, under the project lock.
-    private func apply(_ loaded: Project, session: EngineSession) async throws {
+    /// Whether a service publishes ports: then a supervisor `up` starts is waited for, so a port
+    /// someone else holds fails `up`.
+    static func publishesPorts(_ project: Project) -> Bool {
+        project.services.values.contains { !($0.ports ?? []).isEmpty }
+    }
+
+    /// Observe, plan and apply under the project lock: what `up -d` does, and what
+    /// `berth supervise` does first when it runs as a systemd unit's main process.
+    func apply(_ loaded: Project, session: EngineSession) async throws {
+        warnAboutSettingsWithoutEffect(loaded)
         let lock = try session.lock(project: loaded.name)
         defer { lock.release() }
 
@@ -176,6 +198,30 @@ struct Up: AsyncParsableCommand {
         return chosen.filter { !noAttach.contains($0) }
     }
 
+    /// `--wait`: every container of the selected services running (healthy when it has a check),
+    /// one-shots exited 0. The first that cannot get there fails the command with its service,
+    /// what happened and its last log lines.
+    func waitUntilReady(_ loaded: Project, session: EngineSession) async throws {
+        let observed = try await session.observe(project: loaded.name)
+        let selected = Set(services.isEmpty ? loaded.serviceNames : services)
+        let containers = observed.containers.filter { !$0.isOneoff && selected.contains($0.service ?? "") }
+        let engine = session.engine
+        let timeout = waitTimeout.map(Double.init)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for container in containers {
+                group.addTask {
+                    do { try await engine.waitFor(.ready, container: container.id, timeout: timeout) } catch {
+                        var message = "service \(container.service ?? container.name): \(error)"
+                        let lines = ContainerLogTail.lines(of: container.id, locations: engine.locations, count: 5)
+                        if !lines.isEmpty { message += "\nlast log lines of \(container.name):\n" + lines.map { "  " + $0 }.joined(separator: "\n") }
+                        throw CommandFailure(message: message)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     /// Valid settings the engine accepts but cannot act on yet: said, never silently dropped.
     private func warnAboutSettingsWithoutEffect(_ project: Project) {
         if geteuid() != 0 {
@@ -186,18 +232,8 @@ struct Up: AsyncParsableCommand {
         }
         for name in project.serviceNames {
             guard let service = project.services[name] else { continue }
-            if let ports = service.ports, !ports.isEmpty {
-                Console.warn("services.\(name).ports: not published yet (the port forwarder is not built): the service is reachable from the containers of its networks only")
-            }
-            if let check = service.healthcheck, check.disable != true, check.test != ["NONE"] {
-                Console.warn("services.\(name).healthcheck: health checks do not run yet (they come with the project supervisor)")
-            }
-            if let restart = service.restart, restart != "no" {
-                Console.warn("services.\(name).restart: \(restart) is not applied yet: a container that stops stays stopped until the next up")
-            }
-            for (dependency, condition) in (service.dependsOn ?? [:]).sorted(by: { $0.key < $1.key })
-            where condition.condition != .serviceStarted {
-                Console.warn("services.\(name).depends_on.\(dependency): \(condition.condition.rawValue) is waited on as service_started until health checks run")
+            if let ports = service.ports, !ports.isEmpty, let mode = service.networkMode, mode == "host" || mode == "none" {
+                Console.warn("services.\(name).ports: not published with network_mode: \(mode) (as docker)")
             }
             if service.stdinOpen == true {
                 Console.warn("services.\(name).stdin_open has no effect yet: nothing attaches to a service's stdin")

@@ -4,6 +4,7 @@ import Glibc
 import EngineAPI
 import Networking
 import StateStore
+import Supervisor
 
 /// What the project's supervisor serves for its networks: an embedded DNS server per network the
 /// project made, and a forwarder per published port of its running containers. Computed from the
@@ -82,4 +83,30 @@ extension LocalEngine {
             }
         }
     }
+}
+
+/// The project's DNS servers and port forwarders as the supervisor hosts them: each reload brings
+/// them to what the state store says (`networkServicesDesired`) and records the ports bound.
+public struct NetworkServicesComponent: SupervisedComponent {
+    public let name = "network services"
+    let engine: LocalEngine
+    let project: String
+    let services: NetworkServices
+
+    public init(engine: LocalEngine, project: String) {
+        self.engine = engine
+        self.project = project
+        services = NetworkServices(configuration: engine.networkServicesConfiguration())
+    }
+
+    public func reload() async throws {
+        let desired = try engine.networkServicesDesired(project: project)
+        let published: [NetworkServices.Published]
+        do { published = try services.apply(desired) } catch {
+            throw EngineError(.conflict, object: "project \(project)", error.description)
+        }
+        try engine.recordPublishedPorts(project: project, published)
+    }
+
+    public func shutdown() async { services.shutdown() }
 }

@@ -26,6 +26,8 @@ extension LocalEngine {
                 ObservedContainer.NetworkAddress(network: $0.network, interface: $0.interface, ipv4Address: $0.ipv4Address,
                                                  macAddress: $0.macAddress, aliases: $0.aliases, ipv6Address: $0.ipv6Address)
             }
+            container.restartCount = current.restartCount
+            container.health = current.health
             containers.append(container)
         }
         let networks = try stateCall(object) { () throws(StateError) in try store.networks(project: project) }
@@ -66,7 +68,20 @@ extension LocalEngine {
             updated.networks = []
             try releaseAddresses(of: record.id)
         }
-        if updated != record { try save(updated) }
-        return updated
+        guard updated != record else { return updated }
+        // Only the run-state fields: another process (the supervisor, a `stop`) may have changed
+        // the others since `record` was read, and its stoppedByUser or health must not be undone.
+        let state = updated.state, pid = updated.pid, exitCode = updated.exitCode, finishedAt = updated.finishedAt
+        let networks = updated.networks
+        let written = try stateCall(object) { () throws(StateError) in
+            try store.updateContainer(id: record.id) { current in
+                current.state = state
+                current.pid = pid
+                current.exitCode = exitCode
+                current.finishedAt = finishedAt
+                current.networks = networks
+            }
+        }
+        return written ?? updated
     }
 }

@@ -5,6 +5,7 @@ import OCISpec
 import Runtime
 import StateStore
 import Synchronization
+import Supervisor
 import SystemSupport
 
 /// The `ContainerEngine` of this machine: images from `Images`, containers through Berth's own
@@ -17,6 +18,8 @@ public final class LocalEngine: ContainerEngine {
     let runtime: ContainerRuntime
     let store: StateStore
     let rootless: Bool
+    /// The `berth` executable, which runs health probes (`berth runtime exec`) and supervisors.
+    public let berthPath: String
     /// The runtime passes descriptors to berth-init through a pipe it makes without O_CLOEXEC
     /// set atomically; two launches at once could leak one end into the other's monitor and
     /// keep a report pipe from closing. Launches are short: they are serialized.
@@ -31,6 +34,7 @@ public final class LocalEngine: ContainerEngine {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/usr/bin/berth"
         let executableDirectory = URL(fileURLWithPath: executable).deletingLastPathComponent().path
         runtime = ContainerRuntime(stateRoot: locations.runtimeState, initPath: initPath ?? executableDirectory + "/berth-init")
+        berthPath = ProcessInfo.processInfo.environment["BERTH_EXECUTABLE"] ?? executableDirectory + "/berth"
         do {
             images = try ImageStore(dataDirectory: URL(fileURLWithPath: locations.data, isDirectory: true))
         } catch {
@@ -61,6 +65,7 @@ public final class LocalEngine: ContainerEngine {
             throw EngineError(.imageUnavailable, object: object, "unpacking \(spec.image): \(error)")
         }
         let process = try ProcessSettings(image: image.config.config, spec: spec)
+        let supervision = try SupervisionSettings(spec: spec, image: image.config.config)
         let layer = locations.layer(id)
         do {
             for directory in [layer + "/upper", layer + "/work"] { try Files.makeDirectories(directory, mode: 0o700, stage: "create") }
@@ -89,6 +94,7 @@ public final class LocalEngine: ContainerEngine {
             record.portBindings = spec.ports.map {
                 PortBindingRecord(hostIP: $0.hostIP, hostPort: $0.hostPort, containerPort: $0.containerPort, proto: $0.proto)
             }
+            record.supervision = String(decoding: try JSONEncoder().encode(supervision), as: UTF8.self)
             // Recorded before launch so that a crash between the two leaves a record the next
             // `observe` shows (and `down` removes) rather than an orphan process.
             try save(record)
@@ -121,7 +127,15 @@ public final class LocalEngine: ContainerEngine {
         try save(record)
     }
 
+    /// Starts the container as the user asks it (`up`, `start`): the restart count starts again
+    /// and a stop by the user is forgotten, so restart policies apply again.
     public func startContainer(id: String) async throws(EngineError) {
+        try await start(id, restartCount: nil)
+    }
+
+    /// Starts `id`; `restartCount` is the supervisor's count for a restart by policy, nil for a
+    /// start by the user.
+    func start(_ id: String, restartCount: Int?) async throws(EngineError) {
         var record = try stored(id)
         let object = "container \(record.name)"
         let state = try runtimeState(id, object: object)
@@ -144,12 +158,19 @@ public final class LocalEngine: ContainerEngine {
         record.exitCode = nil
         record.startedAt = Date()
         record.finishedAt = nil
+        record.restartCount = restartCount ?? 0
+        if restartCount == nil { record.stoppedByUser = false }
+        // A new run is judged afresh: docker resets the status (not the log) on every start.
+        let checked = supervisionSettings(record).healthCheck != nil
+        record.health = checked ? HealthState.Status.starting.rawValue : nil
+        record.healthFailingStreak = 0
         try save(record)
     }
 
     public func stopContainer(id: String, signal: String, gracePeriod: Double) async throws(EngineError) {
         let record = try stored(id)
         let object = "container \(record.name)"
+        try markStoppedByUser(id, object: object)
         guard let state = try runtimeState(id, object: object), state.status != .stopped else {
             try refresh(record)
             return
@@ -166,6 +187,7 @@ public final class LocalEngine: ContainerEngine {
     public func killContainer(id: String, signal: String) async throws(EngineError) {
         let record = try stored(id)
         let object = "container \(record.name)"
+        try markStoppedByUser(id, object: object)
         try runtimeCall(object) { () throws(RuntimeError) in try runtime.kill(id, signal: signal) }
     }
 
@@ -218,6 +240,12 @@ public final class LocalEngine: ContainerEngine {
     }
 
     // MARK: helpers
+
+    /// Recorded before the signal is sent, so a supervisor that sees the exit already knows it
+    /// must not restart the container.
+    private func markStoppedByUser(_ id: String, object: String) throws(EngineError) {
+        try stateCall(object) { () throws(StateError) in try store.updateContainer(id: id) { $0.stoppedByUser = true } }
+    }
 
     /// Writes the bundle (if a reboot emptied the runtime dir), launches the container up to
     /// just before its entrypoint and wires its network; returns what the runtime reported and

@@ -30,6 +30,10 @@ public protocol ContainerEngine: Sendable {
     func removeContainer(id: String, force: Bool, removeAnonymousVolumes: Bool) async throws
     func pauseContainer(id: String) async throws
     func unpauseContainer(id: String) async throws
+    /// Returns once container `id` meets `condition`; throws, naming the container and what it
+    /// did instead, when it cannot any more (it exited, it is unhealthy) or `timeout` seconds
+    /// (nil: no limit) pass first.
+    func waitFor(_ condition: ContainerCondition, container id: String, timeout: Double?) async throws
 }
 
 /// compose's `pull_policy` and `up --pull`.

@@ -56,7 +56,13 @@ public struct ContainerSpec: Sendable, Hashable, Codable {
     public var stopGracePeriod: Double
     /// `restart` (or `deploy.restart_policy.condition`): `no`, `always`, `on-failure[:N]`, `unless-stopped`.
     public var restartPolicy: String
-    /// `healthcheck`, nil when there is none or it is disabled.
+    /// `deploy.restart_policy`'s `delay`, `max_attempts` and `window` (seconds, count, seconds).
+    public var restartDelaySeconds: Double?
+    public var restartMaxAttempts: Int?
+    public var restartWindowSeconds: Double?
+    /// `healthcheck`, nil when the service has none (the image's `HEALTHCHECK` then applies).
+    /// `test` `["NONE"]` (or `disable: true`) turns the image's off; an empty `test` keeps the
+    /// image's command with the service's timings.
     public var healthcheck: Healthcheck?
     /// `logging`: where the container's stdout and stderr go.
     public var logging = Logging()

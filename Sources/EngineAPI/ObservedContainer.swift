@@ -67,6 +67,10 @@ public struct ObservedContainer: Sendable, Hashable, Codable {
             self.ipv6Address = ipv6Address
         }
     }
+    /// Restarts by the restart policy since the user last started it.
+    public var restartCount: Int = 0
+    /// `starting`, `healthy` or `unhealthy` for a container with a health check.
+    public var health: String?
 
     public init(id: String, name: String, labels: [String: String], imageID: String, imageReference: String? = nil,
                 state: State, exitCode: Int32? = nil, created: Double = 0, recordedConfig: [String: String]? = nil) {

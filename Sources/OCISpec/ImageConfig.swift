@@ -76,10 +76,13 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     public var workingDir: String?
     public var labels: [String: String]?
     public var stopSignal: String?
+    /// Docker's `HEALTHCHECK` (not in the OCI spec; images built by docker carry it).
+    public var healthcheck: ImageHealthcheck?
 
     public init(user: String? = nil, exposedPorts: [String]? = nil, env: [String]? = nil,
                 entrypoint: [String]? = nil, cmd: [String]? = nil, volumes: [String]? = nil,
-                workingDir: String? = nil, labels: [String: String]? = nil, stopSignal: String? = nil)
+                workingDir: String? = nil, labels: [String: String]? = nil, stopSignal: String? = nil,
+                healthcheck: ImageHealthcheck? = nil)
     {
         self.user = user
         self.exposedPorts = exposedPorts
@@ -90,6 +93,7 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
         self.workingDir = workingDir
         self.labels = labels
         self.stopSignal = stopSignal
+        self.healthcheck = healthcheck
     }
 
     enum CodingKeys: String, CodingKey {
@@ -102,6 +106,7 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
         case workingDir = "WorkingDir"
         case labels = "Labels"
         case stopSignal = "StopSignal"
+        case healthcheck = "Healthcheck"
     }
 
     private struct Empty: Codable, Hashable {}
@@ -117,6 +122,7 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
         workingDir = try c.decodeIfPresent(String.self, forKey: .workingDir)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
         stopSignal = try c.decodeIfPresent(String.self, forKey: .stopSignal)
+        healthcheck = try c.decodeIfPresent(ImageHealthcheck.self, forKey: .healthcheck)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -132,5 +138,36 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
         try c.encodeIfPresent(workingDir, forKey: .workingDir)
         try c.encodeIfPresent(labels, forKey: .labels)
         try c.encodeIfPresent(stopSignal, forKey: .stopSignal)
+        try c.encodeIfPresent(healthcheck, forKey: .healthcheck)
+    }
+}
+
+/// An image's `HEALTHCHECK`, as docker writes it into the config: durations in nanoseconds, 0
+/// meaning "the default"; `Test` is `["NONE"]`, `["CMD", …]` or `["CMD-SHELL", "…"]`.
+public struct ImageHealthcheck: Sendable, Hashable, Codable {
+    public var test: [String]?
+    public var interval: Int64?
+    public var timeout: Int64?
+    public var startPeriod: Int64?
+    public var startInterval: Int64?
+    public var retries: Int?
+
+    public init(test: [String]? = nil, interval: Int64? = nil, timeout: Int64? = nil, startPeriod: Int64? = nil,
+                startInterval: Int64? = nil, retries: Int? = nil) {
+        self.test = test
+        self.interval = interval
+        self.timeout = timeout
+        self.startPeriod = startPeriod
+        self.startInterval = startInterval
+        self.retries = retries
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case test = "Test"
+        case interval = "Interval"
+        case timeout = "Timeout"
+        case startPeriod = "StartPeriod"
+        case startInterval = "StartInterval"
+        case retries = "Retries"
     }
 }

@@ -132,8 +132,16 @@ public enum ContainerSpecBuilder {
         spec.stopSignal = stop.signal
         spec.stopGracePeriod = stop.gracePeriod
         spec.restartPolicy = compose.restart ?? restartPolicy(compose.deploy?.restartPolicy?.condition) ?? "no"
-        if let check = compose.healthcheck, check.disable != true, let test = check.test, test.first != "NONE" {
-            var health = ContainerSpec.Healthcheck(test: test)
+        if let restartPolicy = compose.deploy?.restartPolicy {
+            func seconds(_ duration: ComposeDuration?) -> Double? { duration.map { Double($0.nanoseconds) / 1e9 } }
+            spec.restartDelaySeconds = seconds(restartPolicy.delay)
+            spec.restartMaxAttempts = restartPolicy.maxAttempts
+            spec.restartWindowSeconds = seconds(restartPolicy.window)
+        }
+        if let check = compose.healthcheck, check.disable == true || check.test == ["NONE"] {
+            spec.healthcheck = ContainerSpec.Healthcheck(test: ["NONE"])
+        } else if let check = compose.healthcheck {
+            var health = ContainerSpec.Healthcheck(test: check.test ?? [])
             func seconds(_ duration: ComposeDuration?) -> Double? { duration.map { Double($0.nanoseconds) / 1e9 } }
             health.intervalSeconds = seconds(check.interval)
             health.timeoutSeconds = seconds(check.timeout)

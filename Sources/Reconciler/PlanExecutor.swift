@@ -21,6 +21,9 @@ public struct PlanExecutor: Sendable {
     /// Called as each step starts and ends, from whichever task runs it, so the CLI can print
     /// compose's progress lines; the library itself never prints.
     public var progress: (@Sendable (PlanStep, StepEvent) -> Void)?
+    /// How long a service waits for each `depends_on` condition other than `service_started`
+    /// (seconds; nil waits as long as it takes: an unhealthy or failed dependency still ends it).
+    public var dependencyTimeout: Double?
 
     /// What happened to a step, for `progress`.
     public enum StepEvent: Sendable, Hashable {
@@ -210,7 +213,10 @@ public struct PlanExecutor: Sendable {
                     let ids = containerIDs[name] ?? [:]
                     let snapshot = firstIDs
                     group.addTask {
-                        await self.run(service: name, steps: serviceSteps, desired: desired, ids: ids, firstIDs: snapshot)
+                        if let failure = await self.awaitDependencies(of: name, steps: serviceSteps, desired: desired, firstIDs: snapshot) {
+                            return ServiceResult(service: name, skipped: serviceSteps, failure: failure, firstContainerID: ids.keys.min().flatMap { ids[$0] })
+                        }
+                        return await self.run(service: name, steps: serviceSteps, desired: desired, ids: ids, firstIDs: snapshot)
                     }
                     running += 1
                 }
@@ -232,6 +238,42 @@ public struct PlanExecutor: Sendable {
                                                    "not attempted: its ordering constraints form a cycle"))
             report.skipped += stepsByService[name] ?? []
         }
+    }
+
+    /// Waits, before a service's containers start, for the `depends_on` conditions of its
+    /// dependencies (`waitsFor` already ordered it after them, which is `service_started`).
+    /// Returns the failure that stops the service, or nil to go on. A dependency with no
+    /// container (not selected, or optional and absent) is not waited for.
+    private func awaitDependencies(of service: String, steps: [PlanStep], desired: DesiredState?,
+                                   firstIDs: [String: String]) async -> ReconcilerError? {
+        let starts = steps.contains { step in
+            switch step.action {
+            case .createContainer(_, let start), .recreateContainer(_, _, let start, _): start
+            case .startContainer: true
+            default: false
+            }
+        }
+        guard starts, let dependsOn = desired?.project.services[service]?.dependsOn else { return nil }
+        for (dependency, settings) in dependsOn.sorted(by: { $0.key < $1.key }) {
+            let condition: ContainerCondition = switch settings.condition {
+            case .serviceStarted: .started
+            case .serviceHealthy: .healthy
+            case .serviceCompletedSuccessfully: .completedSuccessfully
+            }
+            guard condition != .started else { continue }
+            guard let id = firstIDs[dependency] else {
+                logger.warning("service \(service): dependency \(dependency) has no container: \(condition.rawValue) not waited for")
+                continue
+            }
+            logger.info("service \(service) waits for \(dependency): \(condition.rawValue)")
+            do {
+                try await engine.waitFor(condition, container: id, timeout: dependencyTimeout)
+            } catch {
+                return ReconcilerError(.dependency, service: service, object: "depends_on.\(dependency)",
+                                       "\(condition.rawValue) not met, so \(service) was not started: \(error)")
+            }
+        }
+        return nil
     }
 
     /// One service's steps in order; stops at the first failure.

@@ -10,6 +10,7 @@ public struct ReconcilerError: Error, Sendable, Hashable, Codable, CustomStringC
         case volume
         case container        // creating, starting, stopping or removing a container failed
         case skipped          // not attempted because something it needs failed
+        case dependency       // a depends_on condition was not met (unhealthy, failed, timed out)
     }
 
     public var code: Code

@@ -37,6 +37,17 @@ public struct ContainerRecord: Codable, Sendable, Hashable, FetchableRecord, Per
     /// The ports the compose file publishes (`ContainerSpec.ports`), for the forwarders the
     /// project's supervisor runs; `publishedPorts` is what they bound.
     public var portBindings: [PortBindingRecord] = []
+    /// The user stopped or killed the container (`stop`, `kill`, `down`): no restart policy brings
+    /// it back until the user starts it again. Durable, so it holds across a reboot.
+    public var stoppedByUser: Bool
+    /// `starting`, `healthy` or `unhealthy`; nil for a container without a health check.
+    public var health: String?
+    /// The health check's consecutive failures and its last results, as the supervisor keeps them.
+    public var healthFailingStreak: Int
+    public var healthLog: [HealthLogEntry]
+    /// How the container is supervised (restart policy, health check), as JSON the engine writes
+    /// at create time and reads back; opaque to the store.
+    public var supervision: String?
 
     public init(id: String, name: String, project: String, service: String, number: Int, oneoff: Bool = false,
                 image: String, imageID: String, configHash: String, labels: [String: String] = [:],
@@ -55,6 +66,24 @@ public struct ContainerRecord: Codable, Sendable, Hashable, FetchableRecord, Per
         self.state = state
         restartCount = 0
         self.createdAt = createdAt
+        stoppedByUser = false
+        healthFailingStreak = 0
+        healthLog = []
+    }
+}
+
+/// One health probe's result, as docker's `State.Health.Log` shows it.
+public struct HealthLogEntry: Codable, Sendable, Hashable {
+    public var start: Date
+    public var end: Date
+    public var exitCode: Int
+    public var output: String
+
+    public init(start: Date, end: Date, exitCode: Int, output: String) {
+        self.start = start
+        self.end = end
+        self.exitCode = exitCode
+        self.output = output
     }
 }
 

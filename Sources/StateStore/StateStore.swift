@@ -103,6 +103,16 @@ public final class StateStore: Sendable {
                 table.add(column: "portBindings", .jsonText).notNull().defaults(to: "[]")
             }
         }
+        // The supervisor (issue 7): what the user stopped, health, and how to supervise.
+        migrator.registerMigration("supervisor-v1") { db in
+            try db.alter(table: ContainerRecord.databaseTableName) { table in
+                table.add(column: "stoppedByUser", .boolean).notNull().defaults(to: false)
+                table.add(column: "health", .text)
+                table.add(column: "healthFailingStreak", .integer).notNull().defaults(to: 0)
+                table.add(column: "healthLog", .jsonText).notNull().defaults(to: "[]")
+                table.add(column: "supervision", .text)
+            }
+        }
         return migrator
     }
 
@@ -134,6 +144,19 @@ public final class StateStore: Sendable {
             guard var container = try ContainerRecord.fetchOne(db, key: id) else { return }
             container.publishedPorts = ports
             try container.update(db)
+        }
+    }
+
+    /// Changes one container's record in one transaction (read, `change`, write), so concurrent
+    /// writers (the CLI and the supervisor) never overwrite each other's fields. Returns the
+    /// record as written, or nil when there is no such container.
+    @discardableResult
+    public func updateContainer(id: String, _ change: @Sendable (inout ContainerRecord) -> Void) throws(StateError) -> ContainerRecord? {
+        try write { db in
+            guard var container = try ContainerRecord.fetchOne(db, key: id) else { return nil }
+            change(&container)
+            try container.update(db)
+            return container
         }
     }
 

@@ -1,3 +1,4 @@
+import CLinuxShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,11 +13,18 @@ public enum Spawn {
         /// Start a new session (detaches from the controlling terminal).
         public var newSession: Bool
         public var environment: [String]
+        /// Close every descriptor above 2 that is not listed, close-on-exec or not. For a child
+        /// that outlives its parent (a detached supervisor): descriptors the parent inherited
+        /// without close-on-exec (Foundation's `Process` gives its children such a socket and
+        /// waits for it to close) must not be held open by the grandchild.
+        public var closesOtherDescriptors: Bool
 
-        public init(descriptors: [Int32: Int32] = [:], newSession: Bool = false, environment: [String]) {
+        public init(descriptors: [Int32: Int32] = [:], newSession: Bool = false, environment: [String],
+                    closesOtherDescriptors: Bool = false) {
             self.descriptors = descriptors
             self.newSession = newSession
             self.environment = environment
+            self.closesOtherDescriptors = closesOtherDescriptors
         }
     }
 
@@ -32,6 +40,10 @@ public enum Spawn {
         }
         for (index, target) in options.descriptors.keys.sorted().enumerated() {
             posix_spawn_file_actions_adddup2(&actions, high + Int32(index), target)
+        }
+        if options.closesOtherDescriptors {
+            let highest = options.descriptors.keys.max().map { max($0, 2) } ?? 2
+            posix_spawn_file_actions_addclosefrom_np(&actions, highest + 1)
         }
         // Other descriptors are not closed explicitly: Berth opens every descriptor with
         // O_CLOEXEC (pipe2, open), so exec closes them; dup2 above clears the flag on the targets.

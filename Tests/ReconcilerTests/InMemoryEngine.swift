@@ -19,6 +19,8 @@ actor InMemoryEngine: ContainerEngine {
     private(set) var calls: [String] = []
     /// Container and network names whose creation fails.
     var failingCreates: Set<String> = []
+    /// Container names whose `waitFor` fails (an unhealthy dependency).
+    var failingWaits: Set<String> = []
     /// Delay of every container operation, to make parallelism observable.
     var delay: Duration = .zero
     private(set) var inFlight = 0
@@ -29,6 +31,7 @@ actor InMemoryEngine: ContainerEngine {
     init(images: [String: String]) { self.images = images }
 
     func failCreate(of name: String) { failingCreates.insert(name) }
+    func failWait(of name: String) { failingWaits.insert(name) }
     /// Renames without recording a call: a state left by something other than the executor.
     func renameForTest(_ id: String, to name: String) { containers[id]?.spec.name = name }
     func setImage(_ reference: String, id: String) { images[reference] = id }
@@ -144,6 +147,13 @@ actor InMemoryEngine: ContainerEngine {
     func unpauseContainer(id: String) async throws {
         try await operation("unpause \(try name(of: id))")
         containers[id]?.state = .running
+    }
+
+    func waitFor(_ condition: ContainerCondition, container id: String, timeout: Double?) async throws {
+        try await operation("wait \(try name(of: id)) \(condition.rawValue)")
+        if failingWaits.contains(try name(of: id)) {
+            throw EngineError(.failed, object: "container \(try name(of: id))", "is unhealthy")
+        }
     }
 
     private func name(of id: String) throws -> String {
