@@ -15,7 +15,8 @@ enum GlobalOptions {
                 return [argument] + hoisted + arguments[(index + 1)...]
             }
             if valued.contains(argument), index + 1 < arguments.count {
-                hoisted += [argument, arguments[index + 1]]
+                // The long spelling: `rm` has a `-f` of its own (--force).
+                hoisted += [argument == "-f" ? "--file" : argument, arguments[index + 1]]
                 index += 2
                 continue
             }

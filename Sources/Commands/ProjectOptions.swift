@@ -2,8 +2,17 @@ import ArgumentParser
 import ComposeSpec
 import Foundation
 
+/// The project flags as `ProjectOptions` and `ProjectOptionsForRm` declare them.
+protocol ProjectFlags: ParsableArguments {
+    var files: [String] { get }
+    var projectName: String? { get }
+    var projectDirectory: String? { get }
+    var envFiles: [String] { get }
+    var profiles: [String] { get }
+}
+
 /// Flags every project command shares, as docker compose spells them.
-struct ProjectOptions: ParsableArguments {
+struct ProjectOptions: ProjectFlags {
     @Option(name: [.customShort("f"), .customLong("file")], help: "Compose configuration files (repeatable; - for standard input).")
     var files: [String] = []
 
@@ -18,7 +27,29 @@ struct ProjectOptions: ParsableArguments {
 
     @Option(name: .customLong("profile"), help: "Profiles to enable (repeatable).")
     var profiles: [String] = []
+}
 
+/// The project flags of `rm`, whose own `-f` is `--force` as in docker compose: there the files
+/// are named with `--file`, or with `-f` before the subcommand (`berth -f a.yaml rm -f`), which
+/// `GlobalOptions` rewrites to `--file`.
+struct ProjectOptionsForRm: ProjectFlags {
+    @Option(name: [.customLong("file")], help: "Compose configuration files (repeatable; - for standard input).")
+    var files: [String] = []
+
+    @Option(name: [.customShort("p"), .customLong("project-name")], help: "Project name.")
+    var projectName: String?
+
+    @Option(name: .customLong("project-directory"), help: "Alternate working directory (default: the directory of the first compose file).")
+    var projectDirectory: String?
+
+    @Option(name: .customLong("env-file"), help: "Alternate environment files (repeatable).")
+    var envFiles: [String] = []
+
+    @Option(name: .customLong("profile"), help: "Profiles to enable (repeatable).")
+    var profiles: [String] = []
+}
+
+extension ProjectFlags {
     /// Loader options for this invocation.
     func loaderOptions(services: [String] = []) -> ComposeLoader.Options {
         var options = ComposeLoader.Options(environment: ProcessInfo.processInfo.environment,
@@ -52,11 +83,14 @@ struct ProjectOptions: ParsableArguments {
 struct CommandFailure: Error, CustomStringConvertible {
     var message: String
     var exitCode: Int32 = 1
+    /// Exit with `exitCode` and print nothing: the exit code is the answer (`exec`, `wait`).
+    var silent = false
     var description: String { message }
 
-    init(message: String, exitCode: Int32 = 1) {
+    init(message: String, exitCode: Int32 = 1, silent: Bool = false) {
         self.message = message
         self.exitCode = exitCode
+        self.silent = silent
     }
 
     init(_ message: String) { self.init(message: message) }
@@ -74,5 +108,20 @@ enum Console {
 
     static func error(_ text: String) {
         FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+    }
+
+    /// A line on standard error without a prefix: what docker compose says there when there is
+    /// nothing to do (`no container to kill`).
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// Asks `question` with a `(y/N)` suffix and reads one line from standard input; only `y` or
+    /// `yes` agrees, and end of input (a script that gave no answer) declines, as compose's prompt.
+    static func confirm(_ question: String) -> Bool {
+        FileHandle.standardOutput.write(Data("\(question) (y/N) ".utf8))
+        let answer = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces).lowercased()
+        if answer == nil { FileHandle.standardOutput.write(Data("\n".utf8)) }
+        return answer == "y" || answer == "yes"
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ComposeSpec
 import Foundation
+import EngineAPI
 import Reconciler
 
 /// `berth up -d [SERVICE…]`, as `docker compose up -d`: observe the project, plan the difference
@@ -11,7 +12,7 @@ struct Up: AsyncParsableCommand {
 
     @OptionGroup var project: ProjectOptions
 
-    @Flag(name: .shortAndLong, help: "Detached mode: run containers in the background (required until attached mode exists).")
+    @Flag(name: .shortAndLong, help: "Detached mode: run containers in the background (required until attached mode exists, except with --no-start).")
     var detach = false
 
     @Flag(name: .long, help: "Print the plan, with the reason of each step, and act on nothing.")
@@ -82,17 +83,24 @@ struct Up: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard detach || dryRun else {
+        guard detach || dryRun || noStart else {
             throw CommandFailure("attached mode comes with the supervisor; run `berth up -d` for now")
         }
         let loaded = try project.load(services: services)
         warnAboutSettingsWithoutEffect(loaded)
+        try await Self.converge(loaded, options: options, parallel: parallel, dryRun: dryRun)
+    }
+
+    /// Plans and applies `options` on `project` under its lock: what `up` and `create` share.
+    static func converge(_ project: Project, options: UpOptions, parallel: Int, pull: ImagePullPolicy? = nil,
+                         dryRun: Bool = false) async throws {
         let session = try EngineSession()
-        let lock = try session.lock(project: loaded.name)
+        let lock = try session.lock(project: project.name)
         defer { lock.release() }
 
-        var desired = try EngineSession.desired(loaded)
-        let executor = session.executor(parallelism: parallel)
+        var desired = try EngineSession.desired(project)
+        var executor = session.executor(parallelism: parallel)
+        executor.pullPolicy = pull
         if !dryRun {
             // Images first, so the plan sees a changed image id and a failed pull touches nothing.
             // A dry run does not fetch: it plans from the images already recorded.
@@ -100,7 +108,7 @@ struct Up: AsyncParsableCommand {
                 throw CommandFailure(message: error.description)
             }
         }
-        let observed = try await session.observe(project: loaded.name)
+        let observed = try await session.observe(project: project.name)
         let plan: Plan
         do { plan = try Planner.plan(desired: desired, observed: observed, options: options) } catch {
             throw CommandFailure(message: error.description)

@@ -53,7 +53,12 @@ extension LocalEngine {
                 updated.finishedAt = Date()
             }
         }
-        if updated != record { try save(updated) }
+        if updated != record {
+            try save(updated)
+            if record.state != .exited && updated.state == .exited {
+                appendEvent("die", updated, updated.exitCode.map { ["exitCode": String($0)] } ?? [:])
+            }
+        }
         return updated
     }
 }

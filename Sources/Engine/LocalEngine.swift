@@ -90,6 +90,7 @@ public final class LocalEngine: ContainerEngine {
                 try? store.removeContainer(id: id)
                 throw error
             }
+            appendEvent("create", record, ["image": spec.image])
             return id
         } catch let error as EngineError {
             try? FileManager.default.removeItem(atPath: layer)
@@ -133,6 +134,7 @@ public final class LocalEngine: ContainerEngine {
         record.startedAt = Date()
         record.finishedAt = nil
         try save(record)
+        appendEvent("start", record)
     }
 
     public func stopContainer(id: String, signal: String, gracePeriod: Double) async throws(EngineError) {
@@ -148,12 +150,15 @@ public final class LocalEngine: ContainerEngine {
             }
         }
         try stateCall(object) { () throws(StateError) in try store.recordExit(id: id, code: Int(exit.exitCode)) }
+        appendEvent("die", record, ["exitCode": String(exit.exitCode)])
+        appendEvent("stop", record)
     }
 
     public func killContainer(id: String, signal: String) async throws(EngineError) {
         let record = try stored(id)
         let object = "container \(record.name)"
         try runtimeCall(object) { () throws(RuntimeError) in try runtime.kill(id, signal: signal) }
+        appendEvent("kill", record, ["signal": signal])
     }
 
     public func removeContainer(id: String, force: Bool, removeAnonymousVolumes: Bool) async throws(EngineError) {
@@ -164,7 +169,9 @@ public final class LocalEngine: ContainerEngine {
         }
         let object = "container \(record.name)"
         if let state = try runtimeState(id, object: object) {
-            if state.status != .stopped && !force {
+            // A created container never ran its entrypoint (its init waits before exec), so
+            // removing it loses nothing; docker removes created containers without force too.
+            if state.status != .stopped && state.status != .created && !force {
                 throw EngineError(.conflict, object: object, "the container is \(state.status.rawValue): stop it first or remove it with force")
             }
             try await Blocking.run { () throws(EngineError) in
@@ -179,6 +186,7 @@ public final class LocalEngine: ContainerEngine {
             }
         }
         try stateCall(object) { () throws(StateError) in try store.removeContainer(id: id) }
+        appendEvent("destroy", record)
     }
 
     public func pauseContainer(id: String) async throws(EngineError) { try await setPaused(id, true) }
@@ -201,6 +209,7 @@ public final class LocalEngine: ContainerEngine {
         }
         record.state = paused ? .paused : .running
         try save(record)
+        appendEvent(paused ? "pause" : "unpause", record)
     }
 
     // MARK: helpers
@@ -277,13 +286,14 @@ public final class LocalEngine: ContainerEngine {
     }
 
     func containerNamed(_ name: String) throws(EngineError) -> StoredContainer? {
-        // The store keeps names unique but looks containers up by project; names are few.
-        try stateCall("container \(name)") { () throws(StateError) -> StoredContainer? in
-            for project in try store.projects() {
-                if let match = try store.containers(project: project.name).first(where: { $0.name == name }) { return match }
-            }
-            return nil
-        }
+        try stateCall("container \(name)") { () throws(StateError) -> StoredContainer? in try store.container(named: name) }
+    }
+
+    /// Appends a lifecycle event for `berth events`. The action it records has happened by now,
+    /// so a failure to write the event must not turn it into a failed command: it is dropped.
+    func appendEvent(_ action: String, _ record: StoredContainer, _ attributes: [String: String] = [:]) {
+        _ = try? store.append(EventRecord(project: record.project, container: record.id, name: record.name,
+                                          service: record.service, action: action, attributes: attributes))
     }
 
     func save(_ record: StoredContainer) throws(EngineError) {

@@ -70,6 +70,19 @@ public final class StateStore: Sendable {
                 table.column("createdAt", .datetime).notNull()
             }
         }
+        // Append-only, read by `berth events`; kept to the newest `eventLimit` rows by `append`.
+        migrator.registerMigration("events-v1") { db in
+            try db.create(table: EventRecord.databaseTableName) { table in
+                table.autoIncrementedPrimaryKey("sequence")
+                table.column("time", .datetime).notNull()
+                table.column("project", .text).notNull().indexed()
+                table.column("container", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("service", .text).notNull()
+                table.column("action", .text).notNull()
+                table.column("attributes", .jsonText).notNull()
+            }
+        }
         return migrator
     }
 
@@ -88,6 +101,11 @@ public final class StateStore: Sendable {
 
     public func container(id: String) throws(StateError) -> ContainerRecord? {
         try read { db in try ContainerRecord.fetchOne(db, key: id) }
+    }
+
+    /// The container called `name` in any project (names are unique engine-wide, as docker's).
+    public func container(named name: String) throws(StateError) -> ContainerRecord? {
+        try read { db in try ContainerRecord.filter(Column("name") == name).fetchOne(db) }
     }
 
     /// Inserts or replaces a container's record.
@@ -135,6 +153,39 @@ public final class StateStore: Sendable {
 
     public func removeVolume(name: String) throws(StateError) {
         try write { db in _ = try VolumeRecord.deleteOne(db, key: name) }
+    }
+
+    // MARK: events
+
+    /// How many events the store keeps; older ones are dropped as new ones arrive.
+    public static let eventLimit = 10_000
+
+    /// Appends `event` and returns it with its sequence number.
+    @discardableResult
+    public func append(_ event: EventRecord) throws(StateError) -> EventRecord {
+        try write { db in
+            var event = event
+            try event.insert(db)
+            if let sequence = event.sequence, sequence % 1000 == 0 {
+                try db.execute(sql: "DELETE FROM event WHERE sequence <= ?", arguments: [sequence - Int64(Self.eventLimit)])
+            }
+            return event
+        }
+    }
+
+    /// Events after `sequence` (all when nil), oldest first, of `project` when given.
+    public func events(after sequence: Int64? = nil, project: String? = nil) throws(StateError) -> [EventRecord] {
+        try read { db in
+            var request = EventRecord.order(Column("sequence"))
+            if let sequence { request = request.filter(Column("sequence") > sequence) }
+            if let project { request = request.filter(Column("project") == project) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    /// The sequence number of the newest event, nil when there is none.
+    public func lastEventSequence() throws(StateError) -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM event") }
     }
 
     // MARK: projects
