@@ -64,6 +64,14 @@ extension ProjectFlags {
         return options
     }
 
+    /// The project's name only (`ComposeLoader.loadName`): enough for commands that read the
+    /// project's state and nothing of its files.
+    func loadName() throws -> String {
+        do { return try ComposeLoader(options: loaderOptions()).loadName() } catch {
+            throw CommandFailure(message: error.description)
+        }
+    }
+
     /// Loads the project, printing warnings to standard error; a load error exits non-zero
     /// with the located message.
     func load(services: [String] = [], adjust: (inout ComposeLoader.Options) -> Void = { _ in }) throws -> Project {

@@ -47,7 +47,8 @@ public struct ContainerFiles: Sendable {
             if name == "." || name.isEmpty { continue }
             if name == ".." {
                 guard !resolved.isEmpty else {
-                    throw EngineError(.invalidState, object: object, "\(path) leaves the container's root filesystem: refused")
+                    let how = links > 0 ? " through a symbolic link" : ""
+                    throw EngineError(.invalidState, object: object, "\(path) leaves the container's root filesystem\(how): refused")
                 }
                 resolved.removeLast()
                 continue
