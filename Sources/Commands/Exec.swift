@@ -20,7 +20,7 @@ struct Exec: AsyncParsableCommand {
     @Option(name: .long, help: "Index of the container if service has multiple replicas.")
     var index = 1
 
-    @Flag(name: [.customShort("T"), .customLong("no-TTY")], help: "Disable pseudo-TTY allocation (Berth's exec has no pseudo-TTY yet: it always shares this one's streams).")
+    @Flag(name: [.customShort("T"), .customLong("no-TTY")], help: "Disable pseudo-TTY allocation. By default exec allocates a TTY when standard input is one.")
     var noTTY = false
 
     @Flag(name: .long, help: "Give extended privileges to the process (not supported yet).")
@@ -66,15 +66,33 @@ struct Exec: AsyncParsableCommand {
             throw CommandFailure(index == 1 ? "service \"\(service)\" is not running"
                                             : "service \"\(service)\" is not running container #\(index)")
         }
-        let request = LocalEngine.ExecRequest(command: arguments, environment: Self.environment(env),
+        var request = LocalEngine.ExecRequest(command: arguments, environment: Self.environment(env),
                                               workingDirectory: workdir, user: user)
         if detach {
             try Self.startDetached(request, container: container.id, stateDirectory: session.engine.runtimeStateDirectory)
             return
         }
         let code: Int32
-        do { code = try await session.engine.exec(id: container.id, request) } catch {
-            throw CommandFailure(message: error.description)
+        if !noTTY && isatty(STDIN_FILENO) == 1 {
+            let terminal = try ExecTerminal()
+            request.consoleSocket = terminal.socketPath
+            let engine = session.engine, id = container.id, sent = request
+            async let result = { () async -> Result<Int32, CommandFailure> in
+                defer { terminal.finished.store(true, ordering: .releasing) }
+                do { return .success(try await engine.exec(id: id, sent)) } catch {
+                    return .failure(CommandFailure(message: "\(error)"))
+                }
+            }()
+            await onThread {
+                guard let master = terminal.receiveMaster() else { return }
+                ExecTerminal.relay(master: master)
+                close(master)
+            }
+            code = try await result.get()
+        } else {
+            do { code = try await session.engine.exec(id: container.id, request) } catch {
+                throw CommandFailure(message: error.description)
+            }
         }
         if code != 0 { throw CommandFailure(message: "", exitCode: code, silent: true) }
     }

@@ -16,12 +16,17 @@ extension LocalEngine {
         public var workingDirectory: String?
         /// `uid[:gid]` or a user name from the container's /etc/passwd.
         public var user: String?
+        /// A listening unix socket: the process gets a pseudo-terminal of the container's own and
+        /// its master is sent there (runc's console socket); nil shares this process's streams.
+        public var consoleSocket: String?
 
-        public init(command: [String], environment: [String] = [], workingDirectory: String? = nil, user: String? = nil) {
+        public init(command: [String], environment: [String] = [], workingDirectory: String? = nil, user: String? = nil,
+                    consoleSocket: String? = nil) {
             self.command = command
             self.environment = environment
             self.workingDirectory = workingDirectory
             self.user = user
+            self.consoleSocket = consoleSocket
         }
     }
 
@@ -31,7 +36,8 @@ extension LocalEngine {
         let record = try stored(id)
         let object = "container \(record.name)"
         let options = ContainerRuntime.ExecOptions(args: request.command, env: request.environment,
-                                                   cwd: request.workingDirectory, user: request.user)
+                                                   cwd: request.workingDirectory, user: request.user,
+                                                   consoleSocket: request.consoleSocket)
         let status = try await Blocking.run { () throws(EngineError) -> ExitStatus in
             try self.runtimeCall(object) { () throws(RuntimeError) -> ExitStatus in try self.runtime.exec(id, options) }
         }

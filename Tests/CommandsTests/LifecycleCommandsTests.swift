@@ -247,6 +247,26 @@ struct ContainerCommandsTests {
         #expect(missing.stderr.contains("nosuchcommand"), "\(missing.stderr)")
     }
 
+    @Test("exec gives the command a terminal of the container's own when stdin is a terminal, and none with -T",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) (bsdutils) to give berth a terminal"))
+    func execTerminal() throws {
+        let stack = try CommandStack()
+        #expect(try stack.run(["up", "-d"]).status == 0)
+        // script(1) runs berth on a pseudo-terminal of its own and copies what it prints.
+        func underScript(_ arguments: String) throws -> String {
+            let environment = stack.environment.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let command = "env \(environment) \(BerthBinary.path) \(arguments); echo rc=$?"
+            let result = try BerthBinary.runProgram("/usr/bin/script", ["-qec", command, "/dev/null"], in: stack.directory)
+            return result.stdout
+        }
+        let tty = try underScript("exec web busybox tty")
+        #expect(tty.contains("/dev/pts/") && tty.contains("rc=0"), "\(tty)")
+        let noTTY = try underScript("exec -T web busybox tty")
+        #expect(noTTY.contains("not a tty") && noTTY.contains("rc=1"), "\(noTTY)")
+        let code = try underScript("exec web sh -c 'exit 9'")
+        #expect(code.contains("rc=9"), "\(code)")
+    }
+
     @Test("exec on a service without a running container exits 1 with compose's message")
     func execNotRunning() throws {
         let stack = try CommandStack()
