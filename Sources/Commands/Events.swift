@@ -70,8 +70,6 @@ struct Events: AsyncParsableCommand {
                 await engine.waitForStateChange(timeoutMilliseconds: 1000)
                 _ = try await engine.observe(project: loaded.name)
             }
-        } catch let error as CommandFailure {
-            throw error
         } catch {
             throw CommandFailure(message: "\(error)")
         }
