@@ -117,12 +117,22 @@ public final class LocalEngine: ContainerEngine {
         switch state?.status {
         case .running, .paused:
             return
-        case .created:
+        case .created where record.pid != nil:
             break
-        case .stopped, .creating, nil:
+        case .created, .stopped, .creating, nil:
+            // A created container without a recorded pid is one whose `berth` died during its
+            // launch: its init may wait for a handshake that will never come, and starting it
+            // would wait for ever. It is launched again, like a stopped one.
             // A runtime container runs once: a restart is a new launch from the same bundle,
             // over the same upper dir, so the container keeps its files.
-            if state != nil { try runtimeCall(object) { () throws(RuntimeError) in try runtime.delete(id, force: true) } }
+            if state != nil {
+                try runtimeCall(object) { () throws(RuntimeError) in try runtime.delete(id, force: true) }
+            } else if Self.isEngineID(id) {
+                // A launch cut short before the runtime wrote the state may have left a cgroup
+                // (with an init waiting in it) and a state directory: reclaimed before relaunching.
+                let bundle = locations.bundle(id)
+                try runtimeCall(object) { () throws(RuntimeError) in try runtime.reclaimInterruptedLaunch(id, bundlePath: bundle) }
+            }
             _ = try await launch(id, object: object)
         }
         try await Blocking.run { () throws(EngineError) in

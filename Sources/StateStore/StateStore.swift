@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The durable record of what Berth created: containers (with their config hashes and exit
 /// codes), networks and volumes, in SQLite through GRDB, in WAL mode so readers (`ps`, `ls`)
@@ -20,7 +23,16 @@ public final class StateStore: Sendable {
             // A second berth process may hold the write lock for a moment (two projects at once).
             configuration.busyMode = .timeout(5)
             pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            // Two commands that meet a new or older database would both see a migration missing
+            // and both run it (GRDB checks before its transaction): the second would fail on
+            // "table already exists". Migrating under an exclusive file lock serializes them;
+            // the check first keeps the lock out of every command but the first after an upgrade.
+            if try !pool.read({ db in try Self.migrator.hasCompletedMigrations(db) }) {
+                let lock = open(path + ".migrate.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+                defer { if lock >= 0 { close(lock) } }
+                if lock >= 0 { while flock(lock, LOCK_EX) != 0 && errno == EINTR {} }
+                try Self.migrator.migrate(pool)
+            }
         } catch {
             throw StateError(.open, path, "cannot open the state database: \(error)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import StateStore
+import Synchronization
 import Testing
 
 @Suite struct EventStoreTests {
@@ -44,5 +45,19 @@ import Testing
         try reopened.append(Self.event("start"))
         #expect(try reopened.events().count == 1)
         #expect(try reopened.container(id: "c1") != nil)
+    }
+}
+
+@Suite struct ConcurrentOpenTests {
+    @Test("commands opening a new database at once all succeed: migrations run once, under a lock")
+    func concurrentOpen() throws {
+        for _ in 0..<5 {
+            let path = temporaryPath("state.db")
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                do { _ = try StateStore(path: path) } catch { failures.withLock { $0.append("\(error)") } }
+            }
+            #expect(failures.withLock { $0 }.isEmpty)
+        }
     }
 }
