@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "SystemSupport"]),
         .testTarget(name: "SystemdUnitsTests", dependencies: ["SystemdUnits", "ComposeSpec"], exclude: ["Golden"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAPI", "OCISpec", "SystemSupport", "Reconciler", "ComposeSpec",
-                                                        "Networking", "Supervisor"]),
+                                                        "Networking", "Supervisor", "Images"]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "ComposeSpec", "Images", "OCISpec", "SystemdUnits", "Engine", "EngineAPI", "StateStore"],
                     exclude: ["Golden"]),
     ]

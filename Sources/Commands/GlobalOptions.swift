@@ -33,6 +33,7 @@ enum GlobalOptions {
                 return head + hoisted + rest
             }
             if valued.contains(argument), index + 1 < arguments.count {
+                // The long spelling: `rm` has a `-f` of its own (--force), `-p` reads as the project everywhere.
                 hoisted += [longForms[argument] ?? argument, arguments[index + 1]]
                 index += 2
                 continue

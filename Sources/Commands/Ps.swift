@@ -26,29 +26,47 @@ struct Ps: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Filter by status (repeatable): created, running, paused, restarting, exited, dead.", valueName: "state"))
     var status: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("Filter services by a property (status=STATE).", valueName: "filter"))
+    var filter: [String] = []
+
     @Option(name: .long, help: "Format the output: table or json.")
     var format = Format.table
 
     @Argument(help: "Services to list (default: all).")
     var serviceNames: [String] = []
 
+    /// `--status` values and `--filter status=` ones: compose treats them alike.
+    var statuses: [String] {
+        status + filter.compactMap { $0.hasPrefix("status=") ? String($0.dropFirst("status=".count)) : nil }
+    }
+
     func validate() throws {
-        for state in status where ObservedContainer.State(rawValue: state) == nil {
+        for entry in filter where !entry.hasPrefix("status=") {
+            throw ValidationError("--filter \(entry): the only filter is status=STATE")
+        }
+        for state in statuses where ObservedContainer.State(rawValue: state) == nil {
             let known = ObservedContainer.State.allCases.map(\.rawValue).joined(separator: ", ")
             throw ValidationError("--status \(state): expected one of \(known)")
         }
     }
 
     func run() async throws {
-        let loaded = try project.load()
-        for name in serviceNames where loaded.services[name] == nil {
-            throw CommandFailure("no such service: \(name)")
-        }
+        // The name is all ps needs of the files: its rows come from the state store. A full load
+        // would be most of its time (see Benchmarks/stack-results.md).
+        let name = try project.loadName()
         let session = try EngineSession()
-        let observed = try await session.observe(project: loaded.name)
+        let observed = try await session.observe(project: name)
+        let known = Set(observed.containers.compactMap(\.service))
+        if serviceNames.contains(where: { !known.contains($0) }) {
+            // A service without containers is still a service: only the files can say.
+            let loaded = try project.load()
+            for name in serviceNames where loaded.services[name] == nil {
+                throw CommandFailure("no such service: \(name)")
+            }
+        }
         // A supervisor killed since the last command is replaced now, so what ps shows stays true.
-        session.superviseIfNeeded(project: loaded.name)
-        let states = Set(status.compactMap(ObservedContainer.State.init(rawValue:)))
+        session.superviseIfNeeded(project: name)
+        let states = Set(statuses.compactMap(ObservedContainer.State.init(rawValue:)))
         let containers = observed.containers.filter { container in
             if !serviceNames.isEmpty && !serviceNames.contains(container.service ?? "") { return false }
             if !states.isEmpty { return states.contains(container.state) }

@@ -127,9 +127,9 @@ struct Up: AsyncParsableCommand {
         // Lines written before this `up` belong to earlier runs: attached mode shows what follows.
         let started = LogTime(Date())
         // `--wait` implies detached mode, as in docker compose.
-        guard !detach && !dryRun && !wait else {
+        guard !detach && !dryRun && !wait && !noStart else {
             try await apply(loaded, session: session)
-            guard !dryRun else { return }
+            guard !dryRun && !noStart else { return }
             // The supervisor applies restart policies, health checks, DNS and published ports from here on.
             if let problem = session.reloadSupervisor(project: loaded.name, waitForNew: Self.publishesPorts(loaded)) { throw CommandFailure(message: problem) }
             if wait { try await waitUntilReady(loaded, session: session) }
@@ -153,11 +153,18 @@ struct Up: AsyncParsableCommand {
     /// `berth supervise` does first when it runs as a systemd unit's main process.
     func apply(_ loaded: Project, session: EngineSession) async throws {
         warnAboutSettingsWithoutEffect(loaded)
-        let lock = try session.lock(project: loaded.name)
+        try await Self.converge(loaded, session: session, options: options, parallel: parallel, dryRun: dryRun)
+    }
+
+    /// Plans and applies `options` on `project` under its lock: what `up` and `create` share.
+    static func converge(_ project: Project, session: EngineSession, options: UpOptions, parallel: Int,
+                         pull: ImagePullPolicy? = nil, dryRun: Bool = false) async throws {
+        let lock = try session.lock(project: project.name)
         defer { lock.release() }
 
-        var desired = try EngineSession.desired(loaded)
-        let executor = session.executor(parallelism: parallel)
+        var desired = try EngineSession.desired(project)
+        var executor = session.executor(parallelism: parallel)
+        executor.pullPolicy = pull
         if !dryRun {
             // Images first, so the plan sees a changed image id and a failed pull touches nothing.
             // A dry run does not fetch: it plans from the images already recorded.
@@ -165,7 +172,7 @@ struct Up: AsyncParsableCommand {
                 throw CommandFailure(message: error.description)
             }
         }
-        let observed = try await session.observe(project: loaded.name)
+        let observed = try await session.observe(project: project.name)
         let plan: Plan
         do { plan = try Planner.plan(desired: desired, observed: observed, options: options) } catch {
             throw CommandFailure(message: error.description)

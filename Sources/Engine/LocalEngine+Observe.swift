@@ -82,6 +82,9 @@ extension LocalEngine {
                 current.networks = networks
             }
         }
+        if record.state != .exited && updated.state == .exited {
+            appendEvent("die", updated, updated.exitCode.map { ["exitCode": String($0)] } ?? [:])
+        }
         return written ?? updated
     }
 }

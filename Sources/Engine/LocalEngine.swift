@@ -103,6 +103,7 @@ public final class LocalEngine: ContainerEngine {
                 record.pid = Int(result.launched.pid)
                 record.networks = result.networks
                 try save(record)
+                appendEvent("create", record, ["image": spec.image])
                 return (id, result.launched)
             } catch {
                 try? removeStorage(id)
@@ -142,12 +143,22 @@ public final class LocalEngine: ContainerEngine {
         switch state?.status {
         case .running, .paused:
             return
-        case .created:
+        case .created where record.pid != nil:
             break
-        case .stopped, .creating, nil:
+        case .created, .stopped, .creating, nil:
+            // A created container without a recorded pid is one whose `berth` died during its
+            // launch: its init may wait for a handshake that will never come, and starting it
+            // would wait for ever. It is launched again, like a stopped one.
             // A runtime container runs once: a restart is a new launch from the same bundle,
             // over the same upper dir, so the container keeps its files.
-            if state != nil { try runtimeCall(object) { () throws(RuntimeError) in try runtime.delete(id, force: true) } }
+            if state != nil {
+                try runtimeCall(object) { () throws(RuntimeError) in try runtime.delete(id, force: true) }
+            } else if Self.isEngineID(id) {
+                // A launch cut short before the runtime wrote the state may have left a cgroup
+                // (with an init waiting in it) and a state directory: reclaimed before relaunching.
+                let bundle = locations.bundle(id)
+                try runtimeCall(object) { () throws(RuntimeError) in try runtime.reclaimInterruptedLaunch(id, bundlePath: bundle) }
+            }
             record.networks = try await launch(id, object: object).networks
         }
         try await Blocking.run { () throws(EngineError) in
@@ -165,6 +176,7 @@ public final class LocalEngine: ContainerEngine {
         record.health = checked ? HealthState.Status.starting.rawValue : nil
         record.healthFailingStreak = 0
         try save(record)
+        appendEvent("start", record)
     }
 
     public func stopContainer(id: String, signal: String, gracePeriod: Double) async throws(EngineError) {
@@ -182,6 +194,8 @@ public final class LocalEngine: ContainerEngine {
         }
         try stateCall(object) { () throws(StateError) in try store.recordExit(id: id, code: Int(exit.exitCode)) }
         try refresh(try stored(id))
+        appendEvent("die", record, ["exitCode": String(exit.exitCode)])
+        appendEvent("stop", record)
     }
 
     public func killContainer(id: String, signal: String) async throws(EngineError) {
@@ -189,6 +203,7 @@ public final class LocalEngine: ContainerEngine {
         let object = "container \(record.name)"
         try markStoppedByUser(id, object: object)
         try runtimeCall(object) { () throws(RuntimeError) in try runtime.kill(id, signal: signal) }
+        appendEvent("kill", record, ["signal": signal])
     }
 
     public func removeContainer(id: String, force: Bool, removeAnonymousVolumes: Bool) async throws(EngineError) {
@@ -199,7 +214,9 @@ public final class LocalEngine: ContainerEngine {
         }
         let object = "container \(record.name)"
         if let state = try runtimeState(id, object: object) {
-            if state.status != .stopped && !force {
+            // A created container never ran its entrypoint (its init waits before exec), so
+            // removing it loses nothing; docker removes created containers without force too.
+            if state.status != .stopped && state.status != .created && !force {
                 throw EngineError(.conflict, object: object, "the container is \(state.status.rawValue): stop it first or remove it with force")
             }
             try await Blocking.run { () throws(EngineError) in
@@ -215,6 +232,7 @@ public final class LocalEngine: ContainerEngine {
             }
         }
         try stateCall(object) { () throws(StateError) in try store.removeContainer(id: id) }
+        appendEvent("destroy", record)
     }
 
     public func pauseContainer(id: String) async throws(EngineError) { try await setPaused(id, true) }
@@ -237,6 +255,7 @@ public final class LocalEngine: ContainerEngine {
         }
         record.state = paused ? .paused : .running
         try save(record)
+        appendEvent(paused ? "pause" : "unpause", record)
     }
 
     // MARK: helpers
@@ -331,13 +350,14 @@ public final class LocalEngine: ContainerEngine {
     }
 
     func containerNamed(_ name: String) throws(EngineError) -> StoredContainer? {
-        // The store keeps names unique but looks containers up by project; names are few.
-        try stateCall("container \(name)") { () throws(StateError) -> StoredContainer? in
-            for project in try store.projects() {
-                if let match = try store.containers(project: project.name).first(where: { $0.name == name }) { return match }
-            }
-            return nil
-        }
+        try stateCall("container \(name)") { () throws(StateError) -> StoredContainer? in try store.container(named: name) }
+    }
+
+    /// Appends a lifecycle event for `berth events`. The action it records has happened by now,
+    /// so a failure to write the event must not turn it into a failed command: it is dropped.
+    func appendEvent(_ action: String, _ record: StoredContainer, _ attributes: [String: String] = [:]) {
+        _ = try? store.append(EventRecord(project: record.project, container: record.id, name: record.name,
+                                          service: record.service, action: action, attributes: attributes))
     }
 
     func save(_ record: StoredContainer) throws(EngineError) {

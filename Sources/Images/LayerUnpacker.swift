@@ -307,3 +307,16 @@ private final class UnpackSession {
         }
     }
 }
+
+extension LayerUnpacker {
+    /// Whether `path` carries overlayfs's opaque-directory marker, as the kernel (`trusted.`) or a
+    /// rootless unpack (`user.`) writes it: readers of unmounted layers (`berth cp` on a stopped
+    /// container) must not look below such a directory.
+    public static func isOpaqueDirectory(_ path: String) -> Bool {
+        for attribute in ["trusted.overlay.opaque", "user.overlay.opaque"] {
+            var value: UInt8 = 0
+            if lgetxattr(path, attribute, &value, 1) == 1, value == UInt8(ascii: "y") { return true }
+        }
+        return false
+    }
+}

@@ -226,7 +226,7 @@ typealias StopPolicy = PlanStep.StopPolicy
 
 extension PlanStep.StopPolicy {
     /// `stop_signal` and `stop_grace_period` of `service`, `-t` overriding the grace period.
-    static func of(_ service: Service, timeout: Double?) -> Self {
+    public static func of(_ service: Service, timeout: Double?) -> Self {
         Self(signal: service.stopSignal ?? "SIGTERM",
              gracePeriod: timeout ?? service.stopGracePeriod.map { Double($0.nanoseconds) / 1e9 } ?? 10)
     }
@@ -245,7 +245,7 @@ extension PlanStep.StopPolicy {
     }
 
     /// SIGTERM and 10 s (or `-t`), for containers whose service is unknown.
-    static func defaults(_ timeout: Double?) -> Self { Self(signal: "SIGTERM", gracePeriod: timeout ?? 10) }
+    public static func defaults(_ timeout: Double?) -> Self { Self(signal: "SIGTERM", gracePeriod: timeout ?? 10) }
 }
 
 extension Array where Element: Hashable {

@@ -268,3 +268,30 @@ extension ContainerRuntime {
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 }
+
+extension ContainerRuntime {
+    /// Reclaims what a launch of `id` left when the process running it died before the runtime
+    /// wrote the container's state (`kill -9` of the caller mid-launch): every process in the
+    /// cgroup the bundle names is killed, then the cgroup and the state directory go, so the same
+    /// id can be launched again. A container that has a state is deleted with `delete` instead.
+    public func reclaimInterruptedLaunch(_ id: String, bundlePath: String) throws(RuntimeError) {
+        try Self.validate(id: id)
+        guard !Files.exists(directory(id) + "/state.json") else {
+            throw RuntimeError(.invalidState, id, "the container has a state: delete it instead")
+        }
+        if let bundle = try? RuntimeBundle(path: bundlePath, container: id),
+           let cgroup = Cgroups.manager(id: id, path: bundle.spec.linux?.cgroupsPath).0,
+           cgroup.directories.contains(where: Files.exists) {
+            for pid in cgroup.processes() { _ = Glibc.kill(pid, SIGKILL) }
+            var waited = 0
+            while waited < 200 && !cgroup.processes().isEmpty {
+                usleep(10_000)
+                waited += 1
+            }
+            cgroup.destroy()
+        }
+        if Files.exists(directory(id)) {
+            do { try Files.removeTree(directory(id), stage: "reclaim") } catch { throw RuntimeError(.system, id, error.description) }
+        }
+    }
+}

@@ -154,6 +154,13 @@ public struct ProjectSummary: Sendable, Hashable {
     public var states: [ContainerRecord.State: Int]
     public var workingDirectory: String?
     public var configFiles: String?
+
+    public init(name: String, states: [ContainerRecord.State: Int], workingDirectory: String? = nil, configFiles: String? = nil) {
+        self.name = name
+        self.states = states
+        self.workingDirectory = workingDirectory
+        self.configFiles = configFiles
+    }
 }
 
 /// One published port of a container: host address and port → container port and protocol.

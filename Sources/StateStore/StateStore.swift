@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The durable record of what Berth created: containers (with their config hashes and exit
 /// codes), networks and volumes, in SQLite through GRDB, in WAL mode so readers (`ps`, `ls`)
@@ -20,7 +23,16 @@ public final class StateStore: Sendable {
             // A second berth process may hold the write lock for a moment (two projects at once).
             configuration.busyMode = .timeout(5)
             pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            // Two commands that meet a new or older database would both see a migration missing
+            // and both run it (GRDB checks before its transaction): the second would fail on
+            // "table already exists". Migrating under an exclusive file lock serializes them;
+            // the check first keeps the lock out of every command but the first after an upgrade.
+            if try !pool.read({ db in try Self.migrator.hasCompletedMigrations(db) }) {
+                let lock = open(path + ".migrate.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+                defer { if lock >= 0 { close(lock) } }
+                if lock >= 0 { while flock(lock, LOCK_EX) != 0 && errno == EINTR {} }
+                try Self.migrator.migrate(pool)
+            }
         } catch {
             throw StateError(.open, path, "cannot open the state database: \(error)")
         }
@@ -113,6 +125,19 @@ public final class StateStore: Sendable {
                 table.add(column: "supervision", .text)
             }
         }
+        // Append-only, read by `berth events`; kept to the newest `eventLimit` rows by `append`.
+        migrator.registerMigration("events-v1") { db in
+            try db.create(table: EventRecord.databaseTableName) { table in
+                table.autoIncrementedPrimaryKey("sequence")
+                table.column("time", .datetime).notNull()
+                table.column("project", .text).notNull().indexed()
+                table.column("container", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("service", .text).notNull()
+                table.column("action", .text).notNull()
+                table.column("attributes", .jsonText).notNull()
+            }
+        }
         return migrator
     }
 
@@ -131,6 +156,11 @@ public final class StateStore: Sendable {
 
     public func container(id: String) throws(StateError) -> ContainerRecord? {
         try read { db in try ContainerRecord.fetchOne(db, key: id) }
+    }
+
+    /// The container called `name` in any project (names are unique engine-wide, as docker's).
+    public func container(named name: String) throws(StateError) -> ContainerRecord? {
+        try read { db in try ContainerRecord.filter(Column("name") == name).fetchOne(db) }
     }
 
     /// Inserts or replaces a container's record.
@@ -210,6 +240,39 @@ public final class StateStore: Sendable {
 
     public func removeVolume(name: String) throws(StateError) {
         try write { db in _ = try VolumeRecord.deleteOne(db, key: name) }
+    }
+
+    // MARK: events
+
+    /// How many events the store keeps; older ones are dropped as new ones arrive.
+    public static let eventLimit = 10_000
+
+    /// Appends `event` and returns it with its sequence number.
+    @discardableResult
+    public func append(_ event: EventRecord) throws(StateError) -> EventRecord {
+        try write { db in
+            var event = event
+            try event.insert(db)
+            if let sequence = event.sequence, sequence % 1000 == 0 {
+                try db.execute(sql: "DELETE FROM event WHERE sequence <= ?", arguments: [sequence - Int64(Self.eventLimit)])
+            }
+            return event
+        }
+    }
+
+    /// Events after `sequence` (all when nil), oldest first, of `project` when given.
+    public func events(after sequence: Int64? = nil, project: String? = nil) throws(StateError) -> [EventRecord] {
+        try read { db in
+            var request = EventRecord.order(Column("sequence"))
+            if let sequence { request = request.filter(Column("sequence") > sequence) }
+            if let project { request = request.filter(Column("project") == project) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    /// The sequence number of the newest event, nil when there is none.
+    public func lastEventSequence() throws(StateError) -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM event") }
     }
 
     // MARK: projects

@@ -20,6 +20,24 @@ struct BerthBinary {
         return repositoryRoot + "/.build/debug/berth"
     }()
 
+    /// Runs another program (`script`, to give berth a terminal) the same way.
+    static func runProgram(_ program: String, _ arguments: [String], in directory: String) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        let start = Date()
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: "",
+                      seconds: Date().timeIntervalSince(start))
+    }
+
     static func run(_ arguments: [String], in directory: String = repositoryRoot,
                     environment: [String: String] = [:], stdin: Data? = nil) throws -> Result {
         let process = Process()

@@ -58,6 +58,14 @@ public struct ComposeLoader: Sendable {
         var state = LoadState(options: options)
         return try state.load()
     }
+
+    /// The project's name alone: phases 1 and 2 and the top-level `name:` of each file, without
+    /// interpolating, merging or decoding the rest. For commands that need only the name to find
+    /// the project's state (`ps`), where a full load would be most of their time.
+    public func loadName() throws(ComposeError) -> String {
+        var state = LoadState(options: options)
+        return try state.prologue().name
+    }
 }
 
 /// The work of one `load()`: the files read so far (for `extends` and `include`) and the warnings.
@@ -69,7 +77,15 @@ struct LoadState {
 
     init(options: ComposeLoader.Options) { self.options = options }
 
-    mutating func load() throws(ComposeError) -> ComposeLoader.Loaded {
+    /// Phases 1 and 2 and the name: what every load starts with.
+    struct Prologue {
+        var files: [String]
+        var projectDirectory: String
+        var environment: [String: String]
+        var name: String
+    }
+
+    mutating func prologue() throws(ComposeError) -> Prologue {
         let cwd = options.workingDirectory
         var files = try ComposeFiles.resolve(options: options)
         guard let firstFile = files.first else {
@@ -98,6 +114,13 @@ struct LoadState {
         }
         let name = try ProjectNaming.name(options: options, environment: environment, nameNode: nameNode,
                                           projectDirectory: projectDirectory)
+        return Prologue(files: files, projectDirectory: projectDirectory, environment: environment, name: name)
+    }
+
+    mutating func load() throws(ComposeError) -> ComposeLoader.Loaded {
+        let cwd = options.workingDirectory
+        let head = try prologue()
+        let (files, projectDirectory, environment, name) = (head.files, head.projectDirectory, head.environment, head.name)
         var interpolationEnvironment = environment
         if interpolationEnvironment["COMPOSE_PROJECT_NAME"] == nil {
             interpolationEnvironment["COMPOSE_PROJECT_NAME"] = name

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+
+/// `berth start [SERVICE…]`, as `docker compose start`: starts the existing containers that do
+/// not run, dependencies first. Creates nothing: a service without a container is an error that
+/// points at `up`.
+struct Start: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start services.")
+
+    @OptionGroup var project: ProjectOptions
+
+    @Argument(help: "Services to start (default: all).")
+    var services: [String] = []
+
+    func run() async throws {
+        let loaded = try project.load()
+        let session = try EngineSession()
+        let lock = try session.lock(project: loaded.name)
+        defer { lock.release() }
+        let selection = try await ProjectContainers(session: session, project: loaded, services: services)
+        for name in services.isEmpty ? loaded.serviceNames : services
+        where !selection.containers.contains(where: { $0.service == name }) {
+            throw CommandFailure("service \"\(name)\" has no container to start (run `berth up -d \(name)` to create it)")
+        }
+        let waves = selection.waves { $0.state == .created || $0.state == .exited || $0.state == .dead }
+        try await session.act(on: waves, done: "Started") { engine, container in
+            try await engine.startContainer(id: container.id)
+        }
+        // The supervisor watches what was started (restart policies, health checks, DNS and
+        // published ports); it takes the project lock itself when it restarts something.
+        lock.release()
+        if let problem = session.reloadSupervisor(project: loaded.name, waitForNew: Up.publishesPorts(loaded)) {
+            throw CommandFailure(message: problem)
+        }
+    }
+}
