@@ -125,7 +125,8 @@ struct UpDownPsTests {
     @Test("the README's main job: the webapp example comes up offline, ps lists it, down -v removes it")
     func readmeMainJob() throws {
         let scratch = try temporaryDirectory([:])
-        let environment = ["BERTH_DATA_DIR": scratch + "/data", "BERTH_RUNTIME_DIR": scratch + "/run"]
+        let port = PublishedPortsTests.freePort()
+        let environment = ["BERTH_DATA_DIR": scratch + "/data", "BERTH_RUNTIME_DIR": scratch + "/run", "WEB_PORT": "\(port)"]
         let build = Process()
         build.executableURL = URL(fileURLWithPath: "/bin/bash")
         build.arguments = [repositoryRoot + "/Examples/images/build.sh"]
@@ -139,7 +140,13 @@ struct UpDownPsTests {
         let up = try BerthBinary.run(example + ["up", "-d"], environment: environment)
         defer { _ = try? BerthBinary.run(example + ["down", "-v"], environment: environment) }
         #expect(up.status == 0, "\(up.stderr)")
-        #expect(up.stderr.contains("services.web.ports: not published yet"), "\(up.stderr)")
+        var page: String?
+        for _ in 0..<50 {
+            page = PublishedPortsTests.httpGet(port: port)
+            if page?.contains("200 OK") == true { break }
+            usleep(100_000)
+        }
+        #expect(page?.contains("200 OK") == true, "web's published port 127.0.0.1:\(port): \(page ?? "nothing answered")")
         let ps = try BerthBinary.run(example + ["ps", "--services", "--status", "running"], environment: environment)
         #expect(ps.stdout == "api\ncache\ndb\nweb\n", "\(ps.stdout)\(ps.stderr)")
         let again = try BerthBinary.run(example + ["up", "-d"], environment: environment)

@@ -207,15 +207,20 @@ struct LocalEngineNetworkTests {
     @Test("20 container create/start/remove cycles and a network's removal leave no link behind")
     func noLeaks() async throws {
         let area = try Area()
-        let before = try Self.berthLinks()
         let network = try await area.network("default")
+        var ids: [String] = []
         for _ in 0..<20 {
             let id = try await area.run("cycle", ["sh", "-c", "exit 0"], networks: [network])
+            ids.append(id)
             _ = try await area.area.waitForExit(id)
             try await area.engine.removeContainer(id: id, force: true, removeAnonymousVolumes: true)
         }
         try await area.engine.removeNetwork(name: network)
-        #expect(try Self.berthLinks().sorted() == before.sorted())
+        // Only this test's links: other suites make bridges and veths on the host at the same time.
+        let ours = try Self.berthLinks().filter { link in
+            link == LocalEngine.bridgeName(network) || ids.contains { link.hasPrefix("vb" + $0.prefix(10)) }
+        }
+        #expect(ours.isEmpty, "left behind: \(ours)")
         if FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft") {
             #expect(try EngineFixture.run(["/usr/sbin/nft", "list", "table", "inet", LocalEngine.bridgeName(network)]) != 0,
                     "the network's nft table went with it")
