@@ -106,7 +106,7 @@ struct UpNetworksRootlessTests {
         return process.terminationStatus
     }
 
-    @Test("as an unprivileged user: up -d wires two services on a network, down ends the per-user namespace",
+    @Test("as an unprivileged user: up -d wires two services on a network, one finds the other by name, the host reaches a published port, down ends the per-user namespace",
           .enabled(if: unavailableReason == nil, "\(unavailableReason ?? "")"))
     func rootlessUpAndDown() throws {
         let directory = try temporaryDirectory([:])
@@ -119,18 +119,20 @@ struct UpNetworksRootlessTests {
         try FileManager.default.createDirectory(atPath: directory + "/xdg", withIntermediateDirectories: true)
         let image = "oci:\(ContainerFixture.images ?? "/nonexistent")/busybox"
         let project = "rl" + UUID().uuidString.prefix(8).lowercased()
+        let port = PublishedPortsTests.freePort()
         let yaml = """
             name: \(project)
             services:
               web:
                 image: \(image)
                 command: ["sh", "-c", "mkdir -p /www && echo served > /www/index.html && exec busybox httpd -f -p 8080 -h /www"]
+                ports: ["127.0.0.1:\(port):8080"]
                 networks:
                   back: {ipv4_address: 10.251.3.10}
               client:
                 image: \(image)
                 depends_on: [web]
-                command: ["sh", "-c", "for i in $(busybox seq 30); do busybox timeout 2 busybox wget -q -O /out/got http://10.251.3.10:8080/ && exit 0; busybox sleep 0.1; done"]
+                command: ["sh", "-c", "for i in $(busybox seq 30); do busybox timeout 2 busybox wget -q -O /out/got http://web:8080/ && exit 0; busybox sleep 0.1; done"]
                 volumes: ["\(directory)/out:/out"]
                 networks: [back]
             networks:
@@ -151,6 +153,13 @@ struct UpNetworksRootlessTests {
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: directory + "/out/got") { Thread.sleep(forTimeInterval: 0.1) }
         Thread.sleep(forTimeInterval: 0.1)
         #expect((try? String(contentsOfFile: directory + "/out/got", encoding: .utf8)) == "served\n", "\(log())")
+        var page: String?
+        for _ in 0..<50 {
+            page = PublishedPortsTests.httpGet(port: port)
+            if page?.contains("served") == true { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(page?.contains("served") == true, "the host reaches 127.0.0.1:\(port): \(page ?? "nothing answered")\n\(log())")
         let pidFile = directory + "/xdg/berth/netns/netns.pid"
         let holder = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         #expect(holder != nil, "the per-user namespace runs")
