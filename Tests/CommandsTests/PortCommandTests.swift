@@ -1,5 +1,4 @@
 import Foundation
-import StateStore
 import Testing
 @testable import Commands
 
@@ -20,26 +19,26 @@ struct PortCommandTests {
 
     @Test("port prints where a running container's port is published, as docker compose does, and names what is missing",
           .enabled(if: ContainerFixture.unavailableReason == nil, "\(ContainerFixture.unavailableReason ?? "")"))
-    func printsPublishedPort() throws {
-        let stack = try UpDownPsTests.Stack()
+    func printsPublishedPort() async throws {
+        let tcpPort = PublishedPortsTests.freePort(), udpPort = PublishedPortsTests.freePort()
+        let stack = try PublishedPortsTests.Project("""
+            services:
+              web:
+                image: \(PublishedPortsTests.image)
+                command: ["sh", "-c", "mkdir -p /www && echo served > /www/index.html && exec busybox httpd -f -p 80 -h /www"]
+                ports: ["127.0.0.1:\(tcpPort):80", "127.0.0.1:\(udpPort):53/udp"]
+            """)
         let up = try stack.run(["up", "-d"])
         #expect(up.status == 0, "\(up.stderr)")
-        // What the supervisor records once its forwarders are bound.
-        let store = try StateStore(path: stack.data + "/state.db")
-        let web = try #require(try store.containers(project: stack.project).first { $0.service == "web" })
-        try store.recordPublishedPorts(id: web.id, [
-            .init(hostIP: "::", hostPort: 8080, containerPort: 80, proto: "tcp"),
-            .init(hostIP: "127.0.0.1", hostPort: 8080, containerPort: 80, proto: "tcp"),
-            .init(hostIP: "0.0.0.0", hostPort: 5353, containerPort: 53, proto: "udp"),
-        ])
+        // The supervisor's forwarders record the ports they bound.
         let tcp = try stack.run(["port", "web", "80"])
         #expect(tcp.status == 0, "\(tcp.stderr)")
-        #expect(tcp.stdout == "127.0.0.1:8080\n")
-        #expect(try stack.run(["port", "--protocol", "udp", "web", "53"]).stdout == "0.0.0.0:5353\n")
+        #expect(tcp.stdout == "127.0.0.1:\(tcpPort)\n")
+        #expect(try stack.run(["port", "--protocol", "udp", "web", "53"]).stdout == "127.0.0.1:\(udpPort)\n")
 
         let unpublished = try stack.run(["port", "web", "81"])
         #expect(unpublished.status != 0)
-        #expect(unpublished.stderr.contains("no port 81/tcp published for container \(stack.project)-web-1"), "\(unpublished.stderr)")
+        #expect(unpublished.stderr.contains("no port 81/tcp published for container \(stack.name)-web-1"), "\(unpublished.stderr)")
         let replica = try stack.run(["port", "--index", "2", "web", "80"])
         #expect(replica.stderr.contains("service web has no container 2"), "\(replica.stderr)")
         let unknown = try stack.run(["port", "nope", "80"])
