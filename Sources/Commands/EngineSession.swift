@@ -52,6 +52,11 @@ struct EngineSession {
         }
     }
 
+    /// Whether the project's supervisor runs.
+    func isSupervised(project: String) -> Bool {
+        SupervisorControl(locations: engine.locations, project: project).isRunning()
+    }
+
     /// After a change (up): tells the project's supervisor to read the project again, starting
     /// one when none runs. Returns what it could not do (a published port another process holds),
     /// nil when all is well or no supervisor is needed. A supervisor started here is waited for

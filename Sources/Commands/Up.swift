@@ -128,10 +128,14 @@ struct Up: AsyncParsableCommand {
         let started = LogTime(Date())
         // `--wait` implies detached mode, as in docker compose.
         guard !detach && !dryRun && !wait && !noStart else {
-            try await apply(loaded, session: session)
+            let changed = try await apply(loaded, session: session)
             guard !dryRun && !noStart else { return }
-            // The supervisor applies restart policies, health checks, DNS and published ports from here on.
-            if let problem = session.reloadSupervisor(project: loaded.name, waitForNew: Self.publishesPorts(loaded)) { throw CommandFailure(message: problem) }
+            // The supervisor applies restart policies, health checks, DNS and published ports from
+            // here on; after an `up` that changed nothing, a running one has nothing to read again.
+            if changed || !session.isSupervised(project: loaded.name),
+               let problem = session.reloadSupervisor(project: loaded.name, waitForNew: Self.publishesPorts(loaded)) {
+                throw CommandFailure(message: problem)
+            }
             if wait { try await waitUntilReady(loaded, session: session) }
             return
         }
@@ -151,14 +155,18 @@ struct Up: AsyncParsableCommand {
 
     /// Observe, plan and apply under the project lock: what `up -d` does, and what
     /// `berth supervise` does first when it runs as a systemd unit's main process.
-    func apply(_ loaded: Project, session: EngineSession) async throws {
+    /// Returns whether it changed anything.
+    @discardableResult
+    func apply(_ loaded: Project, session: EngineSession) async throws -> Bool {
         warnAboutSettingsWithoutEffect(loaded)
-        try await Self.converge(loaded, session: session, options: options, parallel: parallel, dryRun: dryRun)
+        return try await Self.converge(loaded, session: session, options: options, parallel: parallel, dryRun: dryRun)
     }
 
     /// Plans and applies `options` on `project` under its lock: what `up` and `create` share.
+    /// Returns whether a plan was applied (false for a dry run or nothing to do).
+    @discardableResult
     static func converge(_ project: Project, session: EngineSession, options: UpOptions, parallel: Int,
-                         pull: ImagePullPolicy? = nil, dryRun: Bool = false) async throws {
+                         pull: ImagePullPolicy? = nil, dryRun: Bool = false) async throws -> Bool {
         let lock = try session.lock(project: project.name)
         defer { lock.release() }
 
@@ -179,10 +187,11 @@ struct Up: AsyncParsableCommand {
         }
         if dryRun || plan.isEmpty {
             Console.out(plan.rendered())
-            return
+            return false
         }
         for warning in plan.warnings { Console.warn("\(warning.object): \(warning.message)") }
         try await session.apply(plan, desired: desired, observed: observed, parallelism: parallel)
+        return true
     }
 
     /// Services whose logs attached `up` streams: the named ones (all by default), their
