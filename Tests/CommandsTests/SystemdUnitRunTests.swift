@@ -118,7 +118,8 @@ struct SystemdUnitRunTests {
         #expect(rows["web"]?.State == "running")
 
         #expect(try Self.run(Self.command(unit, "ExecStop"), in: project) == 0)
-        #expect(try project.containers().values.allSatisfy { $0.State != "running" }, "\(try project.containers())")
+        let afterStop = try project.containers()
+        #expect(afterStop.values.allSatisfy { $0.State != "running" }, "\(afterStop)")
         kill(main.processIdentifier, SIGTERM)
         let stopping = Self.receive(listener, until: "STOPPING=1", seconds: 10)
         #expect(stopping.contains { $0.contains("STOPPING=1") }, "\(stopping)")
@@ -172,7 +173,7 @@ struct SystemdUnitRunTests {
 
         // A project supervisor started meanwhile (`ps` starts one) must leave web to its unit.
         let row = try #require(try project.containers()["web"])
-        #expect(try SupervisorCLITests.eventually(5) { project.supervisorPID != nil })
+        #expect(SupervisorCLITests.eventually(5) { project.supervisorPID != nil })
         let pid = try #require(project.pid(of: row.ID))
         kill(pid, SIGKILL)
         #expect(Self.ends(main, within: 10))
