@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Supervisor
 import SystemdUnits
@@ -174,6 +175,9 @@ struct SystemdUnitRunTests {
         // A project supervisor started meanwhile (`ps` starts one) must leave web to its unit.
         let row = try #require(try project.containers()["web"])
         #expect(SupervisorCLITests.eventually(5) { project.supervisorPID != nil })
+        let projectSupervisor = SupervisorControl(locations: EngineSession.locations(environment: project.environment), project: project.name)
+        let status = try #require(projectSupervisor.send("status"), "the project supervisor does not answer")
+        #expect(status == "[]", "the project supervisor tracks the unit's containers: \(status)")
         let pid = try #require(project.pid(of: row.ID))
         kill(pid, SIGKILL)
         #expect(Self.ends(main, within: 10))
