@@ -172,6 +172,11 @@ struct SystemdUnitRunTests {
         defer { if main.isRunning { kill(main.processIdentifier, SIGKILL) } }
         #expect(Self.receive(listener, until: "READY=1", seconds: 20).contains { $0.contains("READY=1") })
 
+        // A second main process for the same service (a unit file copied by hand) must fail.
+        let second = try project.run(Array(Self.command(unit, "ExecStart").dropFirst()))
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("service web of \(project.name) already has a supervisor (pid \(main.processIdentifier))"), "\(second.stderr)")
+
         // A project supervisor started meanwhile (`ps` starts one) must leave web to its unit.
         let row = try #require(try project.containers()["web"])
         #expect(SupervisorCLITests.eventually(5) { project.supervisorPID != nil })
@@ -248,6 +253,22 @@ struct SystemdUnitRunTests {
         case .ended(let code, _): "ended \(code)"
         }
         #expect(rendered == expected, "\(verdict)")
+    }
+}
+
+/// `supervise --service` refusing what it cannot do, before touching anything.
+@Suite struct SuperviseServiceArgumentTests {
+    @Test("supervise's per-service flags: a bad combination or name fails with one clear line", arguments: [
+        (["supervise", "--ready", "healthy"], 64, "--ready needs --service"),
+        (["supervise", "--service", "web", "--ready", "soon"], 64, "one of 'started', 'healthy' or 'completed'"),
+        (["supervise", "--service", "nosuch"], 1, "no such service: nosuch"),
+    ])
+    func refuses(_ arguments: [String], status: Int32, message: String) throws {
+        let directory = try temporaryDirectory(["compose.yaml": Data("name: bad\nservices:\n  web:\n    image: busybox\n".utf8)])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try BerthBinary.run(arguments, in: directory, environment: ["BERTH_RUNTIME_DIR": directory + "/run", "BERTH_DATA_DIR": directory + "/data"])
+        #expect(result.status == status)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 }
 
