@@ -68,6 +68,7 @@ extension Supervise {
         logger.info("supervising service \(name) of \(loaded.name) (pid \(getpid()), ready when \(readiness.rawValue))")
 
         var readySent = false
+        var lookedAgain = false
         var outcome: (code: Int32, reason: String)?
         for await next in events {
             switch next {
@@ -77,9 +78,20 @@ extension Supervise {
                 switch ServiceVerdict.of(containers, readiness: readiness, wasReady: readySent) {
                 case .waiting(let status):
                     notifier.status(status)
+                    lookedAgain = false
                 case .ready(let status):
                     if readySent { notifier.status(status) } else { notifier.ready(status: status) }
                     readySent = true
+                    lookedAgain = false
+                case .stopped(let reason) where !lookedAgain:
+                    // `ExecReload=… up` recreates the container: the old one is stopped and
+                    // removed under the project lock, the new one started before it is released.
+                    // Once the lock is free, a second look tells a reload from a stop.
+                    lookedAgain = true
+                    do { try session.lock(project: loaded.name).release() } catch { logger.error("\(error)") }
+                    do { try await supervisor.reload() } catch { outcome = (0, reason) }
+                case .stopped(let reason):
+                    outcome = (0, reason)
                 case .ended(let code, let reason):
                     outcome = (code, reason)
                 }
@@ -131,13 +143,16 @@ enum ServiceVerdict: Sendable, Hashable {
     /// `READY=1` (once), then `STATUS=` lines.
     case ready(String)
     /// The main process exits with `code`: the container's own status, so systemd's `Restart=`
-    /// reads it as compose's restart policy would (0 for a container the user stopped).
+    /// reads it as compose's restart policy would.
     case ended(code: Int32, reason: String)
+    /// The user stopped or removed the containers (`ExecStop=`, `stop`, `down`, or the
+    /// recreate of `ExecReload=`): after a second look, the main process exits 0.
+    case stopped(String)
 
     /// `wasReady`: `READY=1` went out already; a check failing after that is a `STATUS=` line,
     /// as compose restarts no container for being unhealthy.
     static func of(_ containers: [SupervisedContainer], readiness: UnitReadiness, wasReady: Bool) -> ServiceVerdict {
-        guard !containers.isEmpty else { return .ended(code: 0, reason: "its containers were removed") }
+        guard !containers.isEmpty else { return .stopped("its containers were removed") }
         let summary = SystemdNotifier.summary(containers)
         let exited = containers.filter { $0.state == .exited }.sorted { $0.name < $1.name }
         if readiness == .completed {
@@ -148,7 +163,7 @@ enum ServiceVerdict: Sendable, Hashable {
             return .ended(code: 0, reason: "completed")
         }
         if let first = exited.first {
-            if first.stoppedByUser { return .ended(code: 0, reason: "\(first.name) was stopped") }
+            if first.stoppedByUser { return .stopped("\(first.name) was stopped") }
             let code = first.exitCode ?? 1
             return .ended(code: code, reason: "\(first.name) exited with code \(first.exitCode.map(String.init) ?? "unknown")")
         }

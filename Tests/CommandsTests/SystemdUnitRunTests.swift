@@ -156,7 +156,7 @@ struct SystemdUnitRunTests {
         #expect(try project.containers().values.allSatisfy { $0.State != "running" })
     }
 
-    @Test("a started unit is ready once its container runs, and its main process fails with the container's status when the container dies")
+    @Test("a started unit is ready once its container runs, adopts the container ExecReload recreates, is left alone by the project supervisor, and fails with the container's status when the container dies")
     func startedServiceUnitFollowsItsContainer() throws {
         let project = try Project("""
               web:
@@ -177,11 +177,24 @@ struct SystemdUnitRunTests {
         #expect(second.status == 1)
         #expect(second.stderr.contains("service web of \(project.name) already has a supervisor (pid \(main.processIdentifier))"), "\(second.stderr)")
 
-        // A project supervisor started meanwhile (`ps` starts one) must leave web to its unit.
+        // ExecReload after a compose change recreates the container; the unit adopts the new one.
+        let first = try #require(try project.containers()["web"])
+        let compose = project.directory + "/compose.yaml"
+        let changed = try String(contentsOfFile: compose, encoding: .utf8).replacingOccurrences(of: "restart: always", with: "restart: always\n    environment: {CHANGED: \"1\"}")
+        try Data(changed.utf8).write(to: URL(fileURLWithPath: compose))
+        #expect(try Self.run(Self.command(unit, "ExecReload"), in: project) == 0)
+        usleep(1_000_000)
+        #expect(main.isRunning, "the reload ended the unit's main process")
         let row = try #require(try project.containers()["web"])
+        #expect(row.ID != first.ID && row.State == "running", "\(row)")
+
+        // A project supervisor started meanwhile (`ps` starts one) must leave web to its unit.
         #expect(SupervisorCLITests.eventually(5) { project.supervisorPID != nil })
         let projectSupervisor = SupervisorControl(locations: EngineSession.locations(environment: project.environment), project: project.name)
-        let status = try #require(projectSupervisor.send("status"), "the project supervisor does not answer")
+        // Its pid file comes before its socket: wait for an answer.
+        var answer: String?
+        _ = SupervisorCLITests.eventually(5) { answer = projectSupervisor.send("status", timeout: 1); return answer != nil }
+        let status = try #require(answer, "the project supervisor does not answer")
         #expect(status == "[]", "the project supervisor tracks the unit's containers: \(status)")
         let pid = try #require(project.pid(of: row.ID))
         kill(pid, SIGKILL)
@@ -225,11 +238,11 @@ struct SystemdUnitRunTests {
         (["running"], .healthy, false, "ended 1"),
         (["running", "exited:3"], .started, true, "ended 3"),
         (["exited:0"], .started, true, "ended 0"),
-        (["exited:143:user"], .started, true, "ended 0"),
+        (["exited:143:user"], .started, true, "stopped"),
         (["exited:0", "running"], .completed, false, "waiting"),
         (["exited:0", "exited:0"], .completed, false, "ended 0"),
         (["exited:0", "exited:2"], .completed, false, "ended 2"),
-        ([], .started, true, "ended 0"),
+        ([], .started, true, "stopped"),
     ]
 
     @Test("a per-service unit is waiting, ready or ended as its containers say", arguments: verdicts)
@@ -251,6 +264,7 @@ struct SystemdUnitRunTests {
         case .waiting: "waiting"
         case .ready: "ready"
         case .ended(let code, _): "ended \(code)"
+        case .stopped: "stopped"
         }
         #expect(rendered == expected, "\(verdict)")
     }
