@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Logging
 import Supervisor
+import SystemdUnits
 import Synchronization
 
 /// `berth supervise` (hidden): the project supervisor. `up` starts it detached, one per project;
@@ -11,6 +12,9 @@ import Synchronization
 /// stack up as `up -d` does and reports readiness. It applies restart policies and runs health
 /// checks until `stop-supervising` (sent by `down` when nothing is left), SIGTERM or SIGINT;
 /// the containers keep running when it exits.
+///
+/// With `--service NAME` it is instead the main process of a per-service unit: it brings up that
+/// one service and lives as long as its containers do (`Supervise+Service.swift`).
 struct Supervise: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Supervise a project's containers: restart policies, health checks (started by up).",
@@ -18,11 +22,25 @@ struct Supervise: AsyncParsableCommand {
 
     @OptionGroup var project: ProjectOptions
 
+    @Option(name: .long, help: ArgumentHelp("Supervise only this service, as a per-service systemd unit's main process.", valueName: "SERVICE"))
+    var service: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --service: when the unit is ready (started, healthy, completed).", valueName: "condition"))
+    var ready: UnitReadiness?
+
+    func validate() throws {
+        if ready != nil && service == nil { throw ValidationError("--ready needs --service: the project supervisor is ready when every service is") }
+    }
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = ProcessInfo.processInfo.environment["BERTH_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
             return handler
+        }
+        if let service {
+            try await superviseService(service, readiness: ready ?? .started)
+            return
         }
         let logger = Logger(label: "berth.supervisor")
         let notifier = SystemdNotifier()
@@ -134,3 +152,5 @@ struct Supervise: AsyncParsableCommand {
 private final class ReadyFlag: Sendable {
     let sent = Mutex(false)
 }
+
+extension UnitReadiness: ExpressibleByArgument {}

@@ -223,20 +223,56 @@ extension LocalEngine {
     }
 }
 
-/// `SupervisorActions` over a `LocalEngine`, for one project.
+/// `SupervisorActions` over a `LocalEngine`, for a project's supervisor or for one service's.
+///
+/// The two kinds never act on the same containers. A per-service supervisor (a systemd unit's
+/// main process) sees only its service, with every restart policy read as `no`: systemd's
+/// `Restart=` brings the unit back, and a second restarter would race it. The project's
+/// supervisor leaves alone every service whose per-service supervisor holds its lock, whichever
+/// of the two started first.
 public struct LocalSupervisorActions: SupervisorActions {
     public let engine: LocalEngine
     public let project: String
+    /// The service a per-service supervisor owns; nil for the project's supervisor.
+    public let service: String?
 
-    public init(engine: LocalEngine, project: String) {
+    public init(engine: LocalEngine, project: String, service: String? = nil) {
         self.engine = engine
         self.project = project
+        self.service = service
     }
 
-    public func containers() async throws -> [SupervisedContainer] { try engine.supervisedContainers(project: project) }
-    public func exited(_ id: String) async -> SupervisedContainer? { await engine.exitedContainer(id) }
+    public func containers() async throws -> [SupervisedContainer] {
+        let all = try engine.supervisedContainers(project: project)
+        if let service {
+            return all.filter { $0.service == service }.map { container in
+                var container = container
+                container.policy = .no
+                return container
+            }
+        }
+        let owned = servicesWithTheirOwnSupervisor(Set(all.map(\.service)))
+        return all.filter { !owned.contains($0.service) }
+    }
+
+    public func exited(_ id: String) async -> SupervisedContainer? {
+        guard var container = await engine.exitedContainer(id) else { return nil }
+        if service != nil { container.policy = .no }
+        return container
+    }
+
     public func restart(_ id: String, restartCount: Int) async throws -> SupervisedContainer? {
-        try await engine.restartBySupervisor(id, restartCount: restartCount, project: project)
+        if service != nil { return nil }
+        // A per-service unit may have started since the last reload: the container is its now.
+        if let container = try engine.supervisedContainers(project: project).first(where: { $0.id == id }),
+           !servicesWithTheirOwnSupervisor([container.service]).isEmpty {
+            return nil
+        }
+        return try await engine.restartBySupervisor(id, restartCount: restartCount, project: project)
+    }
+
+    private func servicesWithTheirOwnSupervisor(_ services: Set<String>) -> Set<String> {
+        services.filter { SupervisorControl(locations: engine.locations, project: project, service: $0).isRunning() }
     }
     public func probe(_ id: String, check: HealthCheck) async -> ProbeResult { await engine.probe(id, check: check) }
     public func record(health: HealthState, of id: String) async { engine.recordHealth(health, of: id) }

@@ -9,20 +9,32 @@ import Glibc
 /// Where a project's supervisor lives and how the CLI reaches it: under
 /// `<runtime>/supervisors/`, `<project>.pid` (its pid, and the `flock` that makes it the only
 /// one), `<project>.sock` (its control socket) and `<project>.log` (its standard output and error).
+/// A per-service supervisor (a `--per-service` systemd unit's main process) uses
+/// `<project>@<service>.*`: `@` is never in a project name, so the two kinds cannot collide.
 /// The lock, not the pid, says whether one runs: the kernel drops it when the supervisor dies,
 /// `kill -9` included, so a stale pid file never fools the next command.
 public struct SupervisorControl: Sendable, Hashable {
     public let project: String
+    /// The one service a per-service supervisor owns; nil for the project's supervisor.
+    public let service: String?
     public let directory: String
 
-    public init(locations: EngineLocations, project: String) {
+    public init(locations: EngineLocations, project: String, service: String? = nil) {
         self.project = project
+        self.service = service
         directory = locations.runtime + "/supervisors"
     }
 
-    public var socketPath: String { directory + "/" + project + ".sock" }
-    public var pidPath: String { directory + "/" + project + ".pid" }
-    public var logPath: String { directory + "/" + project + ".log" }
+    private var baseName: String { service.map { project + "@" + $0 } ?? project }
+    public var socketPath: String { directory + "/" + baseName + ".sock" }
+    public var pidPath: String { directory + "/" + baseName + ".pid" }
+    public var logPath: String { directory + "/" + baseName + ".log" }
+
+    /// The pid written by the supervisor that holds the lock; nil when none runs.
+    public func runningPID() -> Int32? {
+        guard isRunning(), let bytes = try? Files.readBytes(pidPath, stage: "supervisor") else { return nil }
+        return Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
 
     /// Whether a supervisor holds the project's lock now.
     public func isRunning() -> Bool {
@@ -63,7 +75,7 @@ public struct SupervisorControl: Sendable, Hashable {
         deinit { close(descriptor) }
     }
 
-    /// Starts `berth -p <project> supervise` detached: its own session, standard input from
+    /// Starts the project's supervisor, `berth -p <project> supervise`, detached: its own session, standard input from
     /// /dev/null, output appended to the log file, the caller's environment. Returns its pid.
     @discardableResult
     public func start(berth: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(EngineError) -> Int32 {
