@@ -27,7 +27,7 @@ struct PortConflictTests {
     }
 
     static func links() -> Set<String> {
-        let text = (try? String(contentsOfFile: "/proc/net/dev", encoding: .utf8)) ?? ""
+        let text = NetworkLeakTests.procFile("/proc/net/dev")
         return Set(text.split(separator: "\n").dropFirst(2).compactMap {
             $0.split(separator: ":").first.map { $0.trimmingCharacters(in: .whitespaces) }
         })
