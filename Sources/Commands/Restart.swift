@@ -35,6 +35,8 @@ struct Restart: AsyncParsableCommand {
         }
         let selection = try await ProjectContainers(session: session, project: loaded, services: names)
         let timeout = timeout
+        // A port another process took meanwhile fails here, before anything is stopped.
+        try Up.checkHostPorts(of: Set(selection.containers.compactMap(\.service)), in: loaded, session: session)
         try await session.act(on: selection.waves(), done: "Started") { engine, container in
             let policy = selection.stopPolicy(container, timeout: timeout)
             try await engine.stopContainer(id: container.id, signal: policy.signal, gracePeriod: policy.gracePeriod)

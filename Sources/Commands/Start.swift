@@ -23,6 +23,8 @@ struct Start: AsyncParsableCommand {
             throw CommandFailure("service \"\(name)\" has no container to start (run `berth up -d \(name)` to create it)")
         }
         let waves = selection.waves { $0.state == .created || $0.state == .exited || $0.state == .dead }
+        // A port another process holds fails here, before any container starts without it.
+        try Up.checkHostPorts(of: Set(waves.joined().compactMap(\.service)), in: loaded, session: session)
         try await session.act(on: waves, done: "Started") { engine, container in
             try await engine.startContainer(id: container.id)
         }

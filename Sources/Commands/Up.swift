@@ -190,8 +190,38 @@ struct Up: AsyncParsableCommand {
             return false
         }
         for warning in plan.warnings { Console.warn("\(warning.object): \(warning.message)") }
+        try checkHostPorts(plan, desired: desired, session: session)
         try await session.apply(plan, desired: desired, observed: observed, parallelism: parallel)
         return true
+    }
+
+    /// Fails before the plan touches anything when a fixed host port a container it starts would
+    /// publish is held by another process: otherwise the containers would start and only the
+    /// supervisor's reload would find the port taken, leaving them running without it.
+    static func checkHostPorts(_ plan: Plan, desired: DesiredState, session: EngineSession) throws {
+        var started: Set<String> = []
+        for step in plan.steps {
+            switch step.action {
+            case .createContainer(let ref, true), .recreateContainer(let ref, _, true, _), .startContainer(let ref): started.insert(ref.service)
+            default: continue
+            }
+        }
+        try checkHostPorts(of: started, in: desired.project, session: session)
+    }
+
+    /// Fails when a fixed host port one of `services` publishes is held by another process.
+    static func checkHostPorts(of services: Set<String>, in project: Project, session: EngineSession) throws {
+        var bindings: [String: [ContainerSpec.PortBinding]] = [:]
+        for name in services {
+            guard let service = project.services[name], service.networkMode != "host", service.networkMode != "none" else { continue }
+            bindings[name] = (service.ports ?? []).map {
+                ContainerSpec.PortBinding(hostIP: $0.hostIP, hostPort: $0.published, containerPort: $0.target, proto: $0.protocol ?? "tcp")
+            }
+        }
+        guard !bindings.isEmpty else { return }
+        do { try session.engine.checkHostPortsAvailable(bindings, project: project.name) } catch {
+            throw CommandFailure(message: error.description)
+        }
     }
 
     /// Services whose logs attached `up` streams: the named ones (all by default), their

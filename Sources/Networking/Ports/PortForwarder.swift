@@ -95,6 +95,18 @@ public final class PortForwarder: Sendable {
         }
     }
 
+    /// Fails as `init` would when `listen` cannot be bound now (in use, with who holds it; a
+    /// privileged port; an address the host lacks), and binds nothing: what a command checks
+    /// before it starts containers, so a taken port fails it before anything is half-started.
+    /// The port is free only at the moment of the check; the forwarder's own bind still decides.
+    public static func checkAvailable(proto: Proto, listen: SocketAddress) throws(NetworkingError) {
+        do throws(SystemError) {
+            close(try Sockets.bound(listen, proto == .tcp ? .stream : .datagram, stage: "check \(listen)/\(proto.rawValue)"))
+        } catch {
+            throw PortProblem.explain(error, address: listen, proto: proto)
+        }
+    }
+
     deinit { loop.stop() }
 
     /// Where new connections and flows go.
