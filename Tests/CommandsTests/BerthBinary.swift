@@ -67,6 +67,35 @@ struct BerthBinary {
     }
 }
 
+extension BerthBinary {
+    /// Runs `berth` in `directory` with its output in files there (`stdout`, `stderr`), not pipes:
+    /// a supervisor or container monitor it starts may outlive it, and must not hold a pipe of the
+    /// test's open. `environment` replaces the process environment; `COMPOSE_*` variables are dropped.
+    static func runWithOutputFiles(_ arguments: [String], in directory: String, environment: [String: String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = environment.filter { !$0.key.hasPrefix("COMPOSE_") }
+        let outPath = directory + "/stdout", errPath = directory + "/stderr"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        defer { try? out.close(); try? err.close() }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = out
+        process.standardError = err
+        let start = Date()
+        try process.run()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
+                      seconds: Date().timeIntervalSince(start))
+    }
+}
+
 let repositoryRoot: String = {
     var path = #filePath
     for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }

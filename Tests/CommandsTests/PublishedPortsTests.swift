@@ -23,32 +23,10 @@ struct PublishedPortsTests {
 
         @discardableResult
         func run(_ arguments: [String]) throws -> BerthBinary.Result {
-            // Output to files: the supervisor `up` starts must not hold a pipe of ours open.
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: BerthBinary.path)
-            process.arguments = ["-p", name] + arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
             var environment = ProcessInfo.processInfo.environment
-            for key in environment.keys where key.hasPrefix("COMPOSE_") { environment[key] = nil }
             environment["BERTH_DATA_DIR"] = directory + "/data"
             environment["BERTH_RUNTIME_DIR"] = directory + "/run"
-            process.environment = environment
-            let outPath = directory + "/stdout", errPath = directory + "/stderr"
-            FileManager.default.createFile(atPath: outPath, contents: nil)
-            FileManager.default.createFile(atPath: errPath, contents: nil)
-            let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-            let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-            defer { try? out.close(); try? err.close() }
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = out
-            process.standardError = err
-            let start = Date()
-            try process.run()
-            process.waitUntilExit()
-            return BerthBinary.Result(status: process.terminationStatus,
-                                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
-                                      seconds: Date().timeIntervalSince(start))
+            return try BerthBinary.runWithOutputFiles(["-p", name] + arguments, in: directory, environment: environment)
         }
     }
 

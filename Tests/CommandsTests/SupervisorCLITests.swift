@@ -40,27 +40,7 @@ struct SupervisorCLITests {
         /// Runs `berth` with its output in files: a detached supervisor must not hold a pipe open.
         @discardableResult
         func run(_ arguments: [String]) throws -> BerthBinary.Result {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: BerthBinary.path)
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
-            process.environment = environment
-            let outPath = directory + "/stdout", errPath = directory + "/stderr"
-            FileManager.default.createFile(atPath: outPath, contents: nil)
-            FileManager.default.createFile(atPath: errPath, contents: nil)
-            let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-            let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-            defer { try? out.close(); try? err.close() }
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = out
-            process.standardError = err
-            let start = Date()
-            try process.run()
-            process.waitUntilExit()
-            return BerthBinary.Result(status: process.terminationStatus,
-                                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
-                                      seconds: Date().timeIntervalSince(start))
+            try BerthBinary.runWithOutputFiles(arguments, in: directory, environment: environment)
         }
 
         /// `ps -a --format json`, keyed by service.

@@ -78,36 +78,13 @@ struct UpDownPsTests {
             try Data(yaml.utf8).write(to: URL(fileURLWithPath: directory + "/compose.yaml"))
         }
 
-        /// Runs `berth` with its output in files, not pipes: a container's monitor inherits the
-        /// standard descriptors of the `berth` that started it (LocalEngine does not redirect them
-        /// yet), so a pipe would stay open as long as the container runs.
+        /// Runs `berth` with its output in files, not pipes (the supervisor it starts outlives it).
         @discardableResult
         func run(_ arguments: [String]) throws -> BerthBinary.Result {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: BerthBinary.path)
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
             var environment = ProcessInfo.processInfo.environment
-            for key in environment.keys where key.hasPrefix("COMPOSE_") { environment[key] = nil }
             environment["BERTH_DATA_DIR"] = data
             environment["BERTH_RUNTIME_DIR"] = directory + "/run"
-            process.environment = environment
-            let outPath = directory + "/stdout", errPath = directory + "/stderr"
-            FileManager.default.createFile(atPath: outPath, contents: nil)
-            FileManager.default.createFile(atPath: errPath, contents: nil)
-            let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-            let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-            defer { try? out.close(); try? err.close() }
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = out
-            process.standardError = err
-            let start = Date()
-            try process.run()
-            process.waitUntilExit()
-            return BerthBinary.Result(status: process.terminationStatus,
-                                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
-                                      seconds: Date().timeIntervalSince(start))
+            return try BerthBinary.runWithOutputFiles(arguments, in: directory, environment: environment)
         }
 
         /// `ps -a --format json`, one object per container, keyed by name.
