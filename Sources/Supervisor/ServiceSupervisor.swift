@@ -59,7 +59,11 @@ public actor ServiceSupervisor {
                 if !watcher.keys.contains(container.id) { watch(container) }
                 if container.healthCheck != nil && healthTasks[container.id] == nil { startHealthChecks(container) }
             case .exited:
-                if previous == nil || previous?.state == .running { considerRestart(container) }
+                // An exit this supervisor has not handled yet: a container it never saw, one it saw
+                // running or created (started by the user and ended between two reloads), or one
+                // that ran again since it last saw it exited.
+                let unseenExit = previous == nil || previous?.state != .exited || previous?.startedAt != container.startedAt
+                if unseenExit { considerRestart(container) }
             case .created, .restarting:
                 break
             }
