@@ -65,7 +65,10 @@ struct Supervise: AsyncParsableCommand {
             notifier.status("bringing \(name) up")
             var up = try Up.parse(["--detach"])
             up.project = project
-            try await up.apply(loaded, session: session)
+            // At boot, as docker's daemon: an unless-stopped service the user stopped stays stopped.
+            var options = up.options
+            options.keepUserStops = true
+            try await Up.converge(loaded, session: session, options: options, parallel: up.parallel)
         }
 
         let readySent = ReadyFlag()

@@ -27,6 +27,7 @@ extension LocalEngine {
                                                  macAddress: $0.macAddress, aliases: $0.aliases, ipv6Address: $0.ipv6Address)
             }
             container.restartCount = current.restartCount
+            container.stoppedByUser = current.stoppedByUser
             container.health = current.health
             containers.append(container)
         }

@@ -69,6 +69,8 @@ public struct ObservedContainer: Sendable, Hashable, Codable {
     }
     /// Restarts by the restart policy since the user last started it.
     public var restartCount: Int = 0
+    /// The user stopped or killed it (`stop`, `kill`, `down`) and has not started it since.
+    public var stoppedByUser = false
     /// `starting`, `healthy` or `unhealthy` for a container with a health check.
     public var health: String?
 

@@ -131,7 +131,7 @@ public enum ContainerSpecBuilder {
         let stop = PlanStep.StopPolicy.of(compose, timeout: nil)
         spec.stopSignal = stop.signal
         spec.stopGracePeriod = stop.gracePeriod
-        spec.restartPolicy = compose.restart ?? restartPolicy(compose.deploy?.restartPolicy?.condition) ?? "no"
+        spec.restartPolicy = restartPolicy(of: compose)
         if let restartPolicy = compose.deploy?.restartPolicy {
             func seconds(_ duration: ComposeDuration?) -> Double? { duration.map { Double($0.nanoseconds) / 1e9 } }
             spec.restartDelaySeconds = seconds(restartPolicy.delay)
@@ -164,6 +164,11 @@ public enum ContainerSpecBuilder {
     }
 
     /// `deploy.restart_policy.condition` in `restart`'s words.
+    /// `restart`, else `deploy.restart_policy.condition` in `restart`'s words, else `no`.
+    static func restartPolicy(of service: Service) -> String {
+        service.restart ?? restartPolicy(service.deploy?.restartPolicy?.condition) ?? "no"
+    }
+
     static func restartPolicy(_ condition: String?) -> String? {
         switch condition {
         case "any"?: "always"

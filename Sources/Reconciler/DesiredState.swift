@@ -18,6 +18,8 @@ public struct DesiredState: Sendable, Hashable {
         public var imageID: String?
 
         public var name: String { service.name }
+        /// `restart`, else `deploy.restart_policy.condition` in `restart`'s words, else `no`.
+        public var restartPolicy: String { ContainerSpecBuilder.restartPolicy(of: service) }
 
         /// Compose key → canonical JSON (`RecordedConfig`). Computed on demand: an unchanged
         /// stack needs only the hashes, and encoding every service twice would double the cost

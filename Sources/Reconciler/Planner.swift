@@ -114,7 +114,8 @@ public enum Planner {
                     plan.steps.append(PlanStep(.recreateContainer(ref, stop: oldStop, start: !options.noStart,
                                                                   renewAnonymousVolumes: options.renewAnonVolumes),
                                                reason: reason))
-                } else if !options.noStart, container.state == .created || container.state == .exited {
+                } else if !options.noStart, container.state == .created || container.state == .exited,
+                          !(options.keepUserStops && container.stoppedByUser && service.restartPolicy == "unless-stopped") {
                     let reason = container.state == .created ? "created, not started"
                         : "exited (code \(container.exitCode.map(String.init) ?? "unknown"))"
                     plan.steps.append(PlanStep(.startContainer(ref), reason: reason))

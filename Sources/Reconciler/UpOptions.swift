@@ -20,6 +20,9 @@ public struct UpOptions: Sendable, Hashable, Codable {
     public var removeOrphans = false
     /// `-t`: seconds to wait for a container to stop before killing it; nil uses the service's.
     public var timeout: Double?
+    /// At boot (`berth supervise` as a systemd unit's main process), as docker's daemon does when
+    /// it starts: an `unless-stopped` container the user stopped stays stopped.
+    public var keepUserStops = false
 
     public init() {}
 }

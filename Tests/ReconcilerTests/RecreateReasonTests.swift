@@ -95,6 +95,10 @@ import Testing
         Case(testDescription: "--no-start leaves stopped containers stopped",
              running: Fixture.project([Fixture.service("db")]), wanted: Fixture.project([Fixture.service("db")]),
              options: options { $0.noStart = true }, state: .exited, expected: []),
+        Case(testDescription: "at boot, an exited unless-stopped container is started when the user did not stop it",
+             running: Fixture.project([Fixture.service("db") { $0.restart = "unless-stopped" }]),
+             wanted: Fixture.project([Fixture.service("db") { $0.restart = "unless-stopped" }]),
+             options: options { $0.keepUserStops = true }, state: .exited, expected: ["start db-1: exited (code 0)"]),
         Case(testDescription: "a paused container is left as it is",
              running: Fixture.project([Fixture.service("db")]), wanted: Fixture.project([Fixture.service("db")]),
              state: .paused, expected: []),
@@ -108,6 +112,33 @@ import Testing
         let plan = try Planner.plan(desired: desired, observed: observed, options: testCase.options)
         #expect(plan.summary == testCase.expected)
         #expect(plan.warnings.isEmpty)
+    }
+
+    struct UserStopCase: Sendable, CustomTestStringConvertible {
+        var testDescription: String
+        var restart: String
+        var keepUserStops: Bool
+        var expected: [String]
+    }
+
+    static let userStopCases: [UserStopCase] = [
+        UserStopCase(testDescription: "at boot, unless-stopped stopped by the user stays stopped", restart: "unless-stopped",
+                     keepUserStops: true, expected: []),
+        UserStopCase(testDescription: "at boot, always comes back even when the user stopped it", restart: "always",
+                     keepUserStops: true, expected: ["start db-1: exited (code 0)"]),
+        UserStopCase(testDescription: "up starts what the user stopped, as docker compose", restart: "unless-stopped",
+                     keepUserStops: false, expected: ["start db-1: exited (code 0)"]),
+    ]
+
+    @Test("containers the user stopped, at boot and by up", arguments: userStopCases)
+    func userStops(_ testCase: UserStopCase) throws {
+        let project = Fixture.project([Fixture.service("db") { $0.restart = testCase.restart }])
+        var observed = try Fixture.running(project, state: .exited)
+        for index in observed.containers.indices { observed.containers[index].stoppedByUser = true }
+        var options = UpOptions()
+        options.keepUserStops = testCase.keepUserStops
+        let plan = try Planner.plan(desired: try Fixture.desired(project), observed: observed, options: options)
+        #expect(plan.summary == testCase.expected)
     }
 
     @Test("recreation carries the stop signal, grace period and --renew-anon-volumes")
