@@ -53,9 +53,13 @@ extension LocalEngine {
         let base = record
         try await Blocking.run { () throws(EngineError) in
             // Two networks made at once (in parallel, or by two projects' commands) would see
-            // the same free subnet: choosing and recording one is serialized across processes.
+            // the same free subnet: choosing one and making its bridge is serialized across
+            // processes. Rootful bridges share the host's namespace whatever the data and runtime
+            // directories (side-by-side installs, tests), so that lock is host-wide; rootless
+            // ones live in the user's own namespace.
+            let lockDirectory = self.rootless ? self.locations.runtime + "/locks" : "/run/lock/berth"
             let lock = try self.stateCall(object) { () throws(StateError) in
-                try ProjectLock.acquire(project: ".networks", directory: self.locations.runtime + "/locks")
+                try ProjectLock.acquire(project: ".networks", directory: lockDirectory)
             }
             defer { lock.release() }
             var record = base
