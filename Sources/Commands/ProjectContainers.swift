@@ -63,7 +63,7 @@ extension EngineSession {
         let engine = engine
         var failures: [String] = []
         for wave in waves {
-            let results = await boundedConcurrentMap(wave, limit: parallelism) { container -> String? in
+            let results = await boundedMap(wave, limit: parallelism) { container -> String? in
                 do {
                     try await action(engine, container)
                     Console.out("✔ Container \(container.name)  \(done)")
@@ -76,28 +76,5 @@ extension EngineSession {
             failures += results.compactMap { $0 }
         }
         if !failures.isEmpty { throw CommandFailure(message: failures.joined(separator: "\n")) }
-    }
-}
-
-/// `transform` over `items`, at most `limit` at once; results in the order of `items`.
-func boundedConcurrentMap<T: Sendable, R: Sendable>(_ items: [T], limit: Int,
-                                                    _ transform: @escaping @Sendable (T) async -> R) async -> [R] {
-    await withTaskGroup(of: (Int, R).self) { group in
-        var results = [R?](repeating: nil, count: items.count)
-        var next = 0
-        while next < min(max(1, limit), items.count) {
-            let index = next
-            group.addTask { (index, await transform(items[index])) }
-            next += 1
-        }
-        while let (index, value) = await group.next() {
-            results[index] = value
-            if next < items.count {
-                let index = next
-                group.addTask { (index, await transform(items[index])) }
-                next += 1
-            }
-        }
-        return results.compactMap { $0 }
     }
 }

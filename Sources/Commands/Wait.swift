@@ -28,7 +28,7 @@ struct Wait: AsyncParsableCommand {
             throw CommandFailure("no containers for project \"\(loaded.name)\"")
         }
         let engine = session.engine
-        let codes = await boundedConcurrentMap(selection.containers, limit: selection.containers.count) { container -> Result<Int32, CommandFailure> in
+        let codes = await boundedMap(selection.containers, limit: selection.containers.count) { container -> Result<Int32, CommandFailure> in
             do {
                 let code = try await engine.waitForExit(id: container.id)
                 Console.out("container \"\(container.id)\" exited with status code \(code)")

@@ -390,13 +390,14 @@ struct EngineErrorBox: Error, Sendable {
     var description: String
 }
 
-/// `transform` over `items` with at most `limit` running at once; results in the order of `items`.
-func boundedMap<T: Sendable, R: Sendable>(_ items: [T], limit: Int,
+/// `transform` over `items` with at most `limit` (at least 1) running at once; results in the order
+/// of `items`. Public for the commands that act on a project's containers in waves.
+public func boundedMap<T: Sendable, R: Sendable>(_ items: [T], limit: Int,
                                           _ transform: @escaping @Sendable (T) async -> R) async -> [R] {
     await withTaskGroup(of: (Int, R).self) { group in
         var results = [R?](repeating: nil, count: items.count)
         var next = 0
-        while next < min(limit, items.count) {
+        while next < min(max(1, limit), items.count) {
             let index = next
             group.addTask { (index, await transform(items[index])) }
             next += 1

@@ -74,11 +74,11 @@ public actor ServiceSupervisor {
         for component in components {
             do { try await component.reload() } catch {
                 logger.error("reloading \(component.name) failed: \(error)")
-                failures.append("\(error)")
+                failures.append("\(component.name): \(error)")
             }
         }
         if !failures.isEmpty {
-            throw SupervisorError(.component, object: "supervisor", failures.joined(separator: "; "))
+            throw SupervisorError(.component, object: "project supervisor", failures.joined(separator: "; "))
         }
     }
 
