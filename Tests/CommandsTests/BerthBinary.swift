@@ -96,6 +96,20 @@ extension BerthBinary {
     }
 }
 
+/// Copies an executable with `/bin/cp` in a child process. Copied from this multi-threaded test
+/// process, the destination's write descriptor could be inherited by a child another test forks
+/// at that moment, and exec'ing the copy would fail with "Text file busy" (seen in CI).
+func copyExecutable(_ source: String, to destination: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/cp")
+    process.arguments = [source, destination]
+    try process.run()
+    process.waitUntilExit()
+    if process.terminationStatus != 0 {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination])
+    }
+}
+
 let repositoryRoot: String = {
     var path = #filePath
     for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }

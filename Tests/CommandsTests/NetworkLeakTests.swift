@@ -110,7 +110,7 @@ struct NetworkLeakRootlessTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let products = URL(fileURLWithPath: BerthBinary.path).deletingLastPathComponent().path
         for name in ["berth", "berth-init"] {
-            try FileManager.default.copyItem(atPath: products + "/" + name, toPath: directory + "/" + name)
+            try copyExecutable(products + "/" + name, to: directory + "/" + name)
         }
         try FileManager.default.createDirectory(atPath: directory + "/xdg", withIntermediateDirectories: true)
         let port = PublishedPortsTests.freePort()

@@ -103,7 +103,7 @@ final class RootlessCLI {
         let products = URL(fileURLWithPath: BerthBinary.path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: area + "/bin", withIntermediateDirectories: true)
         for name in ["berth", "berth-init"] {
-            try FileManager.default.copyItem(atPath: products + "/" + name, toPath: area + "/bin/" + name)
+            try copyExecutable(products + "/" + name, to: area + "/bin/" + name)
         }
         try FileManager.default.copyItem(atPath: (ContainerFixture.images ?? "") + "/busybox", toPath: area + "/busybox")
         let yaml = "name: \(project)\n" + CommandStack.twoServices.replacingOccurrences(of: "IMAGE", with: "oci:\(area)/busybox")
