@@ -32,6 +32,10 @@ public final class StateStore: Sendable {
                 defer { if lock >= 0 { close(lock) } }
                 if lock >= 0 { while flock(lock, LOCK_EX) != 0 && errno == EINTR {} }
                 try Self.migrator.migrate(pool)
+                // The read above may have left a reader connection holding statements and schema
+                // of the tables as they were before another process migrated them (a second command
+                // meeting a new database): readers start afresh on the migrated schema.
+                pool.invalidateReadOnlyConnections()
             }
         } catch {
             throw StateError(.open, path, "cannot open the state database: \(error)")
