@@ -13,7 +13,7 @@ OUT=${OUT:-Benchmarks/results/config}
 mkdir -p "$OUT"
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)"; exit 1; }
 [ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)"; exit 1; }
-swift build -c release --product berth >/dev/null
+swift build -c release --static-swift-stdlib --product berth >/dev/null
 BERTH=$PWD/.build/release/berth
 
 generate() {  # generate N DIR

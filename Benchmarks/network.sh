@@ -22,7 +22,7 @@ DNS_QUERIES=${DNS_QUERIES:-20000}
 for tool in iperf3 ab busybox python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool (see .ci/deps)"; exit 1; }
 done
-swift build -c release --product berth-netbench >/dev/null
+swift build -c release --static-swift-stdlib --product berth-netbench >/dev/null
 BENCH=$PWD/.build/release/berth-netbench
 WORK=$(mktemp -d)
 pids=()

@@ -5,7 +5,7 @@
 # Prints MB/s for each, the berth/podman time ratio, and Berth's unpack speed.
 set -euo pipefail
 berth=${1:-.build/release/berth}
-[ -x "$berth" ] || { echo "build first: swift build -c release --product berth" >&2; exit 2; }
+[ -x "$berth" ] || { echo "build first: swift build -c release --static-swift-stdlib --product berth" >&2; exit 2; }
 berth=$(realpath "$berth")
 work=$(mktemp -d /tmp/berth-bench.XXXXXX)
 registry_pid=""

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BERTH=${BERTH:-$( [ -x .build/release/berth ] && echo .build/release/berth || echo .build/debug/berth )}
-[ -x "$BERTH" ] || { echo "build berth first (swift build -c release)" >&2; exit 1; }
+[ -x "$BERTH" ] || { echo "build berth first (swift build -c release --static-swift-stdlib)" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "hyperfine is not installed" >&2; exit 1; }
 command -v crun >/dev/null || { echo "crun is not installed (apt-get install crun)" >&2; exit 1; }
 
