@@ -41,10 +41,9 @@ extension BundleBuilder {
     /// `cap_add`, `cap_drop` (with `ALL`), `security_opt` and what the runtime does not do yet.
     func applySecurity(_ oci: inout RuntimeSpec) throws(EngineError) {
         let security = spec.security
-        if security.privileged { try refuse("privileged") }
-        if !security.sysctls.isEmpty { try refuse("sysctls") }
-        if !security.devices.isEmpty { try refuse("devices") }
-        var caps = Capabilities.defaultSet
+        // Privileged: every capability (in the container's user namespace when rootless), no
+        // seccomp filter, nothing masked or read-only in /proc and /sys, the host's devices.
+        var caps = security.privileged ? Capabilities.names : Capabilities.defaultSet
         let normalize = { (name: String) -> String in
             let upper = name.uppercased()
             return upper.hasPrefix("CAP_") || upper == "ALL" ? upper : "CAP_" + upper
@@ -61,7 +60,7 @@ extension BundleBuilder {
                 caps.append(name)
             }
         }
-        var seccomp: RuntimeSpec.Seccomp? = SeccompProfile.defaultProfile(capabilities: caps)
+        var seccomp: RuntimeSpec.Seccomp? = security.privileged ? nil : SeccompProfile.defaultProfile(capabilities: caps)
         var noNewPrivileges = true
         for option in security.securityOpt {
             let parts = option.split(separator: option.contains("=") ? "=" : ":", maxSplits: 1).map(String.init)
@@ -75,6 +74,25 @@ extension BundleBuilder {
         oci.process?.capabilities = .init(bounding: caps, effective: caps, inheritable: nil, permitted: caps, ambient: nil)
         oci.process?.noNewPrivileges = noNewPrivileges
         oci.linux?.seccomp = seccomp
+        if security.privileged { applyPrivileged(&oci) }
+    }
+
+    /// What `privileged` opens beyond capabilities and seccomp: /proc and /sys unmasked and
+    /// writable (sysfs stays read-only where the kernel refuses it, as with the host's network
+    /// namespace), and the host's device nodes bound in, as podman binds them rootless (docker
+    /// makes nodes; a bind of the same node is the same device).
+    func applyPrivileged(_ oci: inout RuntimeSpec) {
+        oci.linux?.maskedPaths = nil
+        oci.linux?.readonlyPaths = nil
+        var mounts = oci.mounts ?? []
+        if let index = mounts.firstIndex(where: { $0.type == "sysfs" }) {
+            mounts[index].options = (mounts[index].options ?? []).filter { $0 != "ro" } + ["rw"]
+        }
+        let taken = Set(mounts.map(\.destination) + spec.mounts.map(\.target))
+        for device in hostDevices() where !taken.contains(device) {
+            mounts.append(.init(destination: device, type: "bind", source: device, options: ["bind", "nosuid", "noexec"]))
+        }
+        oci.mounts = mounts
     }
 
     private func refuse(_ key: String) throws(EngineError) {
