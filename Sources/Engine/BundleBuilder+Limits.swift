@@ -1,3 +1,4 @@
+import Foundation
 import EngineAPI
 import OCISpec
 import Runtime
@@ -43,7 +44,7 @@ extension BundleBuilder {
         let security = spec.security
         // Privileged: every capability (in the container's user namespace when rootless), no
         // seccomp filter, nothing masked or read-only in /proc and /sys, the host's devices.
-        var caps = security.privileged ? Capabilities.names : Capabilities.defaultSet
+        var caps = security.privileged ? privilegedCapabilities : Capabilities.defaultSet
         let normalize = { (name: String) -> String in
             let upper = name.uppercased()
             return upper.hasPrefix("CAP_") || upper == "ALL" ? upper : "CAP_" + upper
@@ -75,6 +76,17 @@ extension BundleBuilder {
         oci.process?.noNewPrivileges = noNewPrivileges
         oci.linux?.seccomp = seccomp
         if security.privileged { applyPrivileged(&oci) }
+    }
+
+    /// The capabilities this process may pass on: its bounding set (a root whose own set lacks
+    /// some, as on VMs without CAP_SYS_RESOURCE, cannot give them to a container without a user
+    /// namespace: capset fails). Every capability Berth knows when the set cannot be read.
+    static func boundingCapabilities(status: String = "/proc/self/status") -> [String] {
+        guard let text = try? String(contentsOfFile: status, encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("CapBnd:") }),
+              let mask = UInt64(line.dropFirst("CapBnd:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return Capabilities.names }
+        return Capabilities.names.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)
     }
 
     /// What `privileged` opens beyond capabilities and seccomp: /proc and /sys unmasked and

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import EngineAPI
 import OCISpec
 import Runtime
@@ -31,6 +34,9 @@ struct BundleBuilder {
     var sharedMountsOf: (String) throws(EngineError) -> [RuntimeSpec.Mount] = { id throws(EngineError) in
         throw EngineError(.notFound, object: "container \(id)", "no such container for volumes_from")
     }
+    /// The capabilities a privileged container gets: rootful, those this process holds (it runs
+    /// without a user namespace); rootless every one, inside the container's user namespace.
+    var privilegedCapabilities: [String] = Capabilities.names
     /// The host's device nodes a privileged container gets (`HostDevices`).
     var hostDevices: () -> [String] = { HostDevices.list(rootless: false) }
 
@@ -68,7 +74,7 @@ struct BundleBuilder {
         // `ports` are issue 5's (Networking); `stdin_open` matters once attach exists.
         let namespaces = try namespaces(oci.linux?.namespaces ?? [])
         oci.linux?.namespaces = namespaces
-        if !namespaces.contains(where: { $0.type == "user" }) {
+        if !namespaces.contains(where: { $0.type == "user" && $0.path == nil }) {
             oci.linux?.uidMappings = nil
             oci.linux?.gidMappings = nil
         }
@@ -166,6 +172,18 @@ struct BundleBuilder {
                 result.append(RuntimeSpec.Namespace(type: type, path: "/proc/\(pid)/ns/\(procName)"))
             }
         }
+        // /proc and /dev/mqueue can be mounted only by a root of the user namespace that owns the
+        // pid or ipc namespace: a container that joins another's joins its user namespace too
+        // (the same maps), or none when that one is the host's.
+        for mode in [spec.namespaces.pid, spec.namespaces.ipc] {
+            guard case .container(let other) = mode else { continue }
+            let path = "/proc/\(try containerPID(other))/ns/user"
+            result.removeAll { $0.type == "user" }
+            if !Self.isSameNamespace(path, "/proc/self/ns/user") {
+                result.insert(RuntimeSpec.Namespace(type: "user", path: path), at: 0)
+            }
+            break
+        }
         switch spec.namespaces.cgroup {
         case nil, "private"?: break
         case "host"?: result.removeAll { $0.type == "cgroup" }
@@ -177,7 +195,7 @@ struct BundleBuilder {
             // Rootful containers run in a user namespace that maps every ID to itself, which
             // makes their capabilities those of a child namespace. A privileged container gets
             // the host's root, as docker's does: none.
-            if spec.security.privileged && !rootless { result.removeAll { $0.type == "user" } }
+            if spec.security.privileged && !rootless { result.removeAll { $0.type == "user" && $0.path == nil } }
         case "host"?:
             guard !rootless else {
                 throw EngineError(.unsupported, object: object,
@@ -189,5 +207,12 @@ struct BundleBuilder {
                               "userns_mode \"\(other)\" is not supported (supported: host, rootful only); remove the key to get \(rootless ? "this user's subordinate ID range" : "the identity mapping")")
         }
         return result
+    }
+
+    /// Whether two namespace files name the same namespace (same device and inode).
+    static func isSameNamespace(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 }

@@ -68,7 +68,9 @@ public final class LocalEngine: ContainerEngine {
         let supervision = try SupervisionSettings(spec: spec, image: image.config.config)
         let layer = locations.layer(id)
         do {
-            for directory in [layer + "/upper", layer + "/work"] { try Files.makeDirectories(directory, mode: 0o700, stage: "create") }
+            try Files.makeDirectories(layer + "/work", mode: 0o700, stage: "create")
+            // The upper dir's mode is the container's `/`: 0700 would shut every user but root out.
+            try Files.makeDirectories(layer + "/upper", mode: 0o755, stage: "create")
             let maps = rootless ? IDMapping.currentUserMaps() : (uid: IDMapping.identity, gid: IDMapping.identity, fallback: false)
             let files = FileMounts(directory: layer + "/files", rootless: rootless)
             var fileSources: [Int: String] = [:]
@@ -90,6 +92,7 @@ public final class LocalEngine: ContainerEngine {
                     return path
                 },
                 sharedMountsOf: { (other) throws(EngineError) in try self.sharedMounts(of: other, for: object) },
+                privilegedCapabilities: rootless ? Capabilities.names : BundleBuilder.boundingCapabilities(),
                 hostDevices: { HostDevices.list(rootless: rootless) })
             let built = try builder.build()
             try fillEmptyVolumes(spec, mounts: built.spec.mounts ?? [], layers: layers.map(\.path), object: object)
