@@ -107,6 +107,11 @@ struct ServiceKeysTests {
         if !rootless {
             #expect(try output(run, "priv", ["sh", "-c", "echo 1 > /proc/sys/vm/drop_caches && echo written"]) == "written\n",
                     "/proc/sys is writable")
+            // A host device beyond the defaults every container has.
+            if let device = ["/dev/fuse", "/dev/loop-control", "/dev/net/tun", "/dev/kvm"].first(where: { FileManager.default.fileExists(atPath: $0) }) {
+                #expect(try output(run, "priv", ["sh", "-c", "[ -c \(device) ] && echo device"]) == "device\n", "\(device)")
+                #expect(try run(["exec", "-T", "app", "sh", "-c", "[ -c \(device) ]"]).status != 0, "\(device) only when privileged")
+            }
         }
     }
 
@@ -123,6 +128,19 @@ struct ServiceKeysTests {
         let up = try stack.run(["up", "-d"])
         #expect(up.status == 0, "\(up.stderr)")
         try Self.checkStack({ let r = try stack.run($0); return (r.status, r.stdout, r.stderr) }, rootless: false)
+
+        // A new writer container takes its readers with it (they would hold its old mounts).
+        let before = try ServiceKeysTests.ids(stack)
+        let compose = stack.directory + "/compose.yaml"
+        let changed = try String(contentsOfFile: compose, encoding: .utf8)
+            .replacingOccurrences(of: "volumes: [shared:/data, /cache, ./bound:/bound]\n",
+                                  with: "volumes: [shared:/data, /cache, ./bound:/bound]\n    environment: {CHANGED: \"1\"}\n")
+        try Data(changed.utf8).write(to: URL(fileURLWithPath: compose))
+        let recreate = try stack.run(["up", "-d"])
+        #expect(recreate.status == 0, "\(recreate.stderr)")
+        let after = try ServiceKeysTests.ids(stack)
+        #expect(after["reader"] != before["reader"] && after["readonly"] != before["readonly"] && after["app"] == before["app"])
+        #expect(try Self.output({ let r = try stack.run($0); return (r.status, r.stdout, r.stderr) }, "reader", ["cat", "/data/reply"]) == "back\n")
 
         // Host side: each container's copies sit in a directory only its owner can enter.
         let containers = stack.directory + "/data/containers"
