@@ -30,7 +30,7 @@ struct FileMounts {
     /// Writes the file of `mount` (number `index` among the container's mounts) and returns its
     /// host path, with the owner still to set rootless.
     func materialize(_ mount: ContainerSpec.Mount, index: Int, object: String) throws(EngineError) -> (path: String, pending: PendingOwner?) {
-        let what = mount.name.map { "\(mount.target.hasPrefix("/run/secrets/") ? "secret" : "config") \($0)" } ?? mount.target
+        let what = mount.name ?? mount.target
         let uid = try Self.id(mount.uid, key: "uid", what: what, object: object)
         let gid = try Self.id(mount.gid, key: "gid", what: what, object: object)
         let mode = mount.mode ?? Self.defaultMode

@@ -129,7 +129,7 @@ public struct ContainerSpec: Sendable, Hashable, Codable {
         /// For `.file` mounts of secrets and configs given by `environment` or `content`: the
         /// bytes to write, since there is no host file.
         public var content: String?
-        /// For `.file` mounts: the secret's or config's name, for messages.
+        /// For `.file` mounts: `secret NAME` or `config NAME`, for messages.
         public var name: String?
         /// Further mount options as written (a `tmpfs` entry's `noexec`, `uid=1000`, `size=64m`).
         public var options: [String] = []

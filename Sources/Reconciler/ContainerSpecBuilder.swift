@@ -235,7 +235,7 @@ public enum ContainerSpecBuilder {
                 target = reference.target ?? "/\(reference.source)"
             }
             var mount = ContainerSpec.Mount(kind: .file, source: definition.file, target: target, readOnly: true)
-            mount.name = reference.source
+            mount.name = what
             if let variable = definition.environment {
                 mount.content = desired.project.environment[variable] ?? ""
             } else if let content = definition.content {
