@@ -36,7 +36,13 @@ extension BundleBuilder {
         oci.process?.rlimits = rlimits
         // What the runtime cannot apply yet is refused rather than dropped.
         if wanted.memoryReservationBytes != nil { try refuse("mem_reservation") }
-        if wanted.oomScoreAdj != nil { try refuse("oom_score_adj") }
+        if let adjustment = wanted.oomScoreAdj {
+            guard (-1000...1000).contains(adjustment) else {
+                throw EngineError(.invalidState, object: "container \(spec.name)", "oom_score_adj \(adjustment) is outside -1000…1000")
+            }
+            // Written by the engine once the container is launched (`LocalEngine.launch`).
+            oci.process?.oomScoreAdj = adjustment
+        }
     }
 
     /// `cap_add`, `cap_drop` (with `ALL`), `security_opt` and what the runtime does not do yet.

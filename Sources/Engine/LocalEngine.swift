@@ -328,6 +328,10 @@ public final class LocalEngine: ContainerEngine {
         // (rootless through the per-user network namespace it joined).
         let pid = launched.pid
         do {
+            if let adjustment = spec?.process?.oomScoreAdj {
+                // Berth's runtime leaves it; the entrypoint and its children inherit it from init.
+                try Self.setOOMScoreAdjustment(adjustment, pid: pid, object: object)
+            }
             let networks = try await Blocking.run { () throws(EngineError) -> [AttachmentRecord] in
                 try self.connectNetworks(id, pid: pid, object: object)
             }
@@ -335,6 +339,20 @@ public final class LocalEngine: ContainerEngine {
         } catch {
             try? runtime.delete(id, force: true)
             throw error
+        }
+    }
+
+    /// `oom_score_adj` of the container's init, before its entrypoint runs. Lowering it needs
+    /// CAP_SYS_RESOURCE (never rootless; not on every VM's root either).
+    static func setOOMScoreAdjustment(_ adjustment: Int, pid: Int32, object: String) throws(EngineError) {
+        do {
+            let fd = open("/proc/\(pid)/oom_score_adj", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SystemError(stage: "oom_score_adj", call: "open", object: "/proc/\(pid)/oom_score_adj", errno: errno) }
+            defer { close(fd) }
+            try Files.writeAll(fd, Array("\(adjustment)".utf8), object: "/proc/\(pid)/oom_score_adj", stage: "oom_score_adj")
+        } catch {
+            throw EngineError(.failed, object: object,
+                              "oom_score_adj \(adjustment): \(error) (a value below the current one needs CAP_SYS_RESOURCE, which rootless containers never have)")
         }
     }
 

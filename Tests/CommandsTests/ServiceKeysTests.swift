@@ -271,7 +271,7 @@ struct VolumeFillTests {
 /// them, each checked from inside its container.
 @Suite("process keys through the binary", .enabled(if: ContainerFixture.unavailableReason == nil, "\(ContainerFixture.unavailableReason ?? "")"))
 struct ProcessKeysTests {
-    @Test("entrypoint, environment, env_file, working_dir, hostname, domainname, caps, read_only, tmpfs, ulimits, sysctls, shm_size, init, user, group_add, pid, ipc and devices reach the container")
+    @Test("entrypoint, environment, env_file, working_dir, hostname, domainname, caps, read_only, tmpfs, ulimits, sysctls, shm_size, init, oom_score_adj, user, group_add, pid, ipc and devices reach the container")
     func processKeys() throws {
         let stack = try CommandStack("""
             services:
@@ -296,6 +296,7 @@ struct ProcessKeysTests {
                 sysctls: {net.core.somaxconn: "1234"}
                 shm_size: 2m
                 init: true
+                oom_score_adj: 500
                 devices: ["/dev/null:/dev/other-null"]
               user:
                 image: IMAGE
@@ -325,6 +326,7 @@ struct ProcessKeysTests {
         #expect(try exec("probe", "ulimit -n; ulimit -Hn; cat /proc/sys/net/core/somaxconn") == "123\n456\n1234\n")
         #expect(try exec("probe", "echo > /dev/other-null && echo ok") == "ok\n")
         #expect(try !exec("probe", "cat /proc/1/cmdline").hasPrefix("sh"), "init: PID 1 is the runtime's init, not the entrypoint")
+        #expect(try exec("probe", "cat /proc/1/oom_score_adj") == "500\n")
         #expect(try exec("user", "busybox id -u; busybox id -G") == "1000\n1000 10\n")
         #expect(try exec("sidecar", "cat /proc/1/cmdline").contains("base-marker"), "pid: service:base")
         #expect(try exec("sidecar", "busybox readlink /proc/self/ns/ipc") == exec("base", "busybox readlink /proc/self/ns/ipc"))
