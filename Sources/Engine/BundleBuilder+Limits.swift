@@ -1,3 +1,4 @@
+import Foundation
 import EngineAPI
 import OCISpec
 import Runtime
@@ -35,16 +36,21 @@ extension BundleBuilder {
         oci.process?.rlimits = rlimits
         // What the runtime cannot apply yet is refused rather than dropped.
         if wanted.memoryReservationBytes != nil { try refuse("mem_reservation") }
-        if wanted.oomScoreAdj != nil { try refuse("oom_score_adj") }
+        if let adjustment = wanted.oomScoreAdj {
+            guard (-1000...1000).contains(adjustment) else {
+                throw EngineError(.invalidState, object: "container \(spec.name)", "oom_score_adj \(adjustment) is outside -1000…1000")
+            }
+            // Written by the engine once the container is launched (`LocalEngine.launch`).
+            oci.process?.oomScoreAdj = adjustment
+        }
     }
 
     /// `cap_add`, `cap_drop` (with `ALL`), `security_opt` and what the runtime does not do yet.
     func applySecurity(_ oci: inout RuntimeSpec) throws(EngineError) {
         let security = spec.security
-        if security.privileged { try refuse("privileged") }
-        if !security.sysctls.isEmpty { try refuse("sysctls") }
-        if !security.devices.isEmpty { try refuse("devices") }
-        var caps = Capabilities.defaultSet
+        // Privileged: every capability (in the container's user namespace when rootless), no
+        // seccomp filter, nothing masked or read-only in /proc and /sys, the host's devices.
+        var caps = security.privileged ? privilegedCapabilities : Capabilities.defaultSet
         let normalize = { (name: String) -> String in
             let upper = name.uppercased()
             return upper.hasPrefix("CAP_") || upper == "ALL" ? upper : "CAP_" + upper
@@ -61,7 +67,7 @@ extension BundleBuilder {
                 caps.append(name)
             }
         }
-        var seccomp: RuntimeSpec.Seccomp? = SeccompProfile.defaultProfile(capabilities: caps)
+        var seccomp: RuntimeSpec.Seccomp? = security.privileged ? nil : SeccompProfile.defaultProfile(capabilities: caps)
         var noNewPrivileges = true
         for option in security.securityOpt {
             let parts = option.split(separator: option.contains("=") ? "=" : ":", maxSplits: 1).map(String.init)
@@ -75,6 +81,36 @@ extension BundleBuilder {
         oci.process?.capabilities = .init(bounding: caps, effective: caps, inheritable: nil, permitted: caps, ambient: nil)
         oci.process?.noNewPrivileges = noNewPrivileges
         oci.linux?.seccomp = seccomp
+        if security.privileged { applyPrivileged(&oci) }
+    }
+
+    /// The capabilities this process may pass on: its bounding set (a root whose own set lacks
+    /// some, as on VMs without CAP_SYS_RESOURCE, cannot give them to a container without a user
+    /// namespace: capset fails). Every capability Berth knows when the set cannot be read.
+    static func boundingCapabilities(status: String = "/proc/self/status") -> [String] {
+        guard let text = try? String(contentsOfFile: status, encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("CapBnd:") }),
+              let mask = UInt64(line.dropFirst("CapBnd:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return Capabilities.names }
+        return Capabilities.names.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)
+    }
+
+    /// What `privileged` opens beyond capabilities and seccomp: /proc and /sys unmasked and
+    /// writable (sysfs stays read-only where the kernel refuses it, as with the host's network
+    /// namespace), and the host's device nodes bound in, as podman binds them rootless (docker
+    /// makes nodes; a bind of the same node is the same device).
+    func applyPrivileged(_ oci: inout RuntimeSpec) {
+        oci.linux?.maskedPaths = nil
+        oci.linux?.readonlyPaths = nil
+        var mounts = oci.mounts ?? []
+        if let index = mounts.firstIndex(where: { $0.type == "sysfs" }) {
+            mounts[index].options = (mounts[index].options ?? []).filter { $0 != "ro" } + ["rw"]
+        }
+        let taken = Set(mounts.map(\.destination) + spec.mounts.map(\.target))
+        for device in hostDevices() where !taken.contains(device) {
+            mounts.append(.init(destination: device, type: "bind", source: device, options: ["bind", "nosuid", "noexec"]))
+        }
+        oci.mounts = mounts
     }
 
     private func refuse(_ key: String) throws(EngineError) {

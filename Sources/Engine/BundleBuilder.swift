@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import EngineAPI
 import OCISpec
 import Runtime
@@ -21,10 +24,28 @@ struct BundleBuilder {
     var volumePath: (ContainerSpec.Mount, _ index: Int) throws(EngineError) -> String
     /// The PID of another container, for `container:` namespace modes.
     var containerPID: (String) throws(EngineError) -> Int32
+    /// The host file of a secret or config mount number `index`, written for this container
+    /// (`FileMounts`).
+    var fileSource: (ContainerSpec.Mount, _ index: Int) throws(EngineError) -> String = { mount, _ throws(EngineError) in
+        throw EngineError(.unsupported, object: mount.target, "secrets and configs need the container's directory")
+    }
+    /// The mounts another container shares through `volumes_from` (its `sharedMounts`, as
+    /// recorded when it was created).
+    var sharedMountsOf: (String) throws(EngineError) -> [RuntimeSpec.Mount] = { id throws(EngineError) in
+        throw EngineError(.notFound, object: "container \(id)", "no such container for volumes_from")
+    }
+    /// The capabilities a privileged container gets: rootful, those this process holds (it runs
+    /// without a user namespace); rootless every one, inside the container's user namespace.
+    var privilegedCapabilities: [String] = Capabilities.names
+    /// The host's device nodes a privileged container gets (`HostDevices`).
+    var hostDevices: () -> [String] = { HostDevices.list(rootless: false) }
 
-    private var object: String { "container \(spec.name)" }
+    func make() throws(EngineError) -> RuntimeSpec { try build().spec }
 
-    func make() throws(EngineError) -> RuntimeSpec {
+    /// The spec, and the mounts that `volumes_from` of another container shares: binds, named
+    /// and anonymous volumes (its own and those it took through `volumes_from` itself), but not
+    /// tmpfs, secrets, configs or the runtime's own mounts.
+    func build() throws(EngineError) -> (spec: RuntimeSpec, sharedMounts: [RuntimeSpec.Mount]) {
         var oci = DefaultSpec.make(rootless: rootless, uidMappings: uidMappings, gidMappings: gidMappings)
         var ociProcess = oci.process ?? RuntimeSpec.Process()
         ociProcess.args = process.args
@@ -45,12 +66,18 @@ struct BundleBuilder {
         let overlay = RuntimeSpec.Mount(destination: "/", type: "overlay", source: "overlay",
                                         options: ["lowerdir=" + layers.reversed().joined(separator: ":"),
                                                   "upperdir=" + upperDir, "workdir=" + workDir])
-        oci.mounts = [overlay] + (oci.mounts ?? []) + (try serviceMounts())
+        let service = try serviceMounts()
+        oci.mounts = [overlay] + (oci.mounts ?? []) + service.map(\.mount)
         try applyResources(&oci)
         try applySecurity(&oci)
+        try applyKernelSettings(&oci)
         // `ports` are issue 5's (Networking); `stdin_open` matters once attach exists.
         let namespaces = try namespaces(oci.linux?.namespaces ?? [])
         oci.linux?.namespaces = namespaces
+        if !namespaces.contains(where: { $0.type == "user" && $0.path == nil }) {
+            oci.linux?.uidMappings = nil
+            oci.linux?.gidMappings = nil
+        }
         if !namespaces.contains(where: { $0.type == "uts" && $0.path == nil }) {
             // Without a UTS namespace of its own, setting a hostname would rename the host (or
             // the other container).
@@ -59,11 +86,25 @@ struct BundleBuilder {
             }
             oci.hostname = nil
         }
-        return oci
+        return (oci, service.filter(\.shared).map(\.mount))
     }
 
-    func serviceMounts() throws(EngineError) -> [RuntimeSpec.Mount] {
-        var result: [RuntimeSpec.Mount] = []
+    /// `volumes_from` first, then the service's own mounts, which win at the same target (as
+    /// docker's binds win over the volumes they would hide). `shared`: what a `volumes_from` of
+    /// this container gets.
+    func serviceMounts() throws(EngineError) -> [(mount: RuntimeSpec.Mount, shared: Bool)] {
+        var result: [(mount: RuntimeSpec.Mount, shared: Bool)] = []
+        let ownTargets = Set(spec.mounts.map(\.target))
+        for source in spec.volumesFrom {
+            for var mount in try sharedMountsOf(source.containerID) where !ownTargets.contains(mount.destination) {
+                // `:ro` makes every mount read-only; otherwise each keeps its own mode.
+                if source.readOnly {
+                    mount.options = (mount.options ?? []).filter { $0 != "rw" && $0 != "ro" } + ["ro"]
+                }
+                result.removeAll { $0.mount.destination == mount.destination }
+                result.append((mount, true))
+            }
+        }
         for (index, mount) in spec.mounts.enumerated() {
             let access = mount.readOnly ? "ro" : "rw"
             switch mount.kind {
@@ -73,7 +114,7 @@ struct BundleBuilder {
                 }
                 var options = ["rbind", access]
                 if let propagation = mount.propagation { options.append(propagation) }
-                result.append(.init(destination: mount.target, type: "bind", source: source, options: options))
+                result.append((.init(destination: mount.target, type: "bind", source: source, options: options), true))
             case .volume, .anonymousVolume:
                 var source = try volumePath(mount, index)
                 if let subpath = mount.subpath, !subpath.isEmpty {
@@ -82,19 +123,22 @@ struct BundleBuilder {
                     }
                     source += "/" + subpath
                 }
-                result.append(.init(destination: mount.target, type: "bind", source: source, options: ["rbind", access]))
+                result.append((.init(destination: mount.target, type: "bind", source: source, options: ["rbind", access]), true))
             case .tmpfs:
                 var options = ["nosuid", "nodev", access]
                 if let size = mount.size { options.append("size=\(size)") }
                 if let mode = mount.mode { options.append("mode=" + String(mode, radix: 8)) }
-                result.append(.init(destination: mount.target, type: "tmpfs", source: "tmpfs", options: options))
+                // Options as written (`tmpfs: /run:size=64m,noexec`) come last, so they win.
+                options += mount.options
+                result.append((.init(destination: mount.target, type: "tmpfs", source: "tmpfs", options: options), false))
             case .file:
-                throw EngineError(.unsupported, object: object,
-                                  "secrets and configs mounted as files (\(mount.target)) are not supported by this engine yet")
+                guard mount.target.hasPrefix("/") else {
+                    throw EngineError(.invalidState, object: object, "the target of \(mount.name ?? "a secret or config"), \(mount.target), must be an absolute path")
+                }
+                let source = try fileSource(mount, index)
+                result.append((.init(destination: mount.target, type: "bind", source: source,
+                                     options: ["bind", "ro", "nosuid", "nodev", "noexec"]), false))
             }
-        }
-        if !spec.volumesFrom.isEmpty {
-            throw EngineError(.unsupported, object: object, "volumes_from is not supported by this engine yet")
         }
         return result
     }
@@ -128,6 +172,47 @@ struct BundleBuilder {
                 result.append(RuntimeSpec.Namespace(type: type, path: "/proc/\(pid)/ns/\(procName)"))
             }
         }
+        // /proc and /dev/mqueue can be mounted only by a root of the user namespace that owns the
+        // pid or ipc namespace: a container that joins another's joins its user namespace too
+        // (the same maps), or none when that one is the host's.
+        for mode in [spec.namespaces.pid, spec.namespaces.ipc] {
+            guard case .container(let other) = mode else { continue }
+            let path = "/proc/\(try containerPID(other))/ns/user"
+            result.removeAll { $0.type == "user" }
+            if !Self.isSameNamespace(path, "/proc/self/ns/user") {
+                result.insert(RuntimeSpec.Namespace(type: "user", path: path), at: 0)
+            }
+            break
+        }
+        switch spec.namespaces.cgroup {
+        case nil, "private"?: break
+        case "host"?: result.removeAll { $0.type == "cgroup" }
+        case let other?:
+            throw EngineError(.invalidState, object: object, "cgroup: \"\(other)\" is not a cgroup mode (expected host or private)")
+        }
+        switch spec.namespaces.userns {
+        case nil, ""?:
+            // Rootful containers run in a user namespace that maps every ID to itself, which
+            // makes their capabilities those of a child namespace. A privileged container gets
+            // the host's root, as docker's does: none.
+            if spec.security.privileged && !rootless { result.removeAll { $0.type == "user" && $0.path == nil } }
+        case "host"?:
+            guard !rootless else {
+                throw EngineError(.unsupported, object: object,
+                                  "userns_mode: host needs root: an unprivileged user's containers always run in a user namespace; remove the key")
+            }
+            result.removeAll { $0.type == "user" }
+        case let other?:
+            throw EngineError(.unsupported, object: object,
+                              "userns_mode \"\(other)\" is not supported (supported: host, rootful only); remove the key to get \(rootless ? "this user's subordinate ID range" : "the identity mapping")")
+        }
         return result
+    }
+
+    /// Whether two namespace files name the same namespace (same device and inode).
+    static func isSameNamespace(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 }

@@ -71,6 +71,23 @@ extension LocalEngine {
         return try makeVolume(name: name, project: "", labels: [:])
     }
 
+    /// Fills each empty volume the container mounts with what the image holds at its target, as
+    /// docker does on first use: a database image's initial files, a web root. `volume.nocopy`,
+    /// a `subpath` and a volume that already holds anything are left alone. Owners are kept
+    /// rootful; rootless the copies belong to the user (container root), who cannot give files
+    /// to other IDs outside the container's user namespace.
+    func fillEmptyVolumes(_ spec: ContainerSpec, mounts: [RuntimeSpec.Mount], layers: [String], object: String) throws(EngineError) {
+        for mount in spec.mounts where (mount.kind == .volume || mount.kind == .anonymousVolume) && !mount.noCopy
+            && (mount.subpath ?? "").isEmpty {
+            guard let source = mounts.last(where: { $0.destination == mount.target && $0.type == "bind" })?.source,
+                  let entries = try? FileManager.default.contentsOfDirectory(atPath: source), entries.isEmpty else { continue }
+            // Top layer first, as overlay stacks them; no writable layer yet.
+            let image = ContainerFiles(.layered(upper: source + "/.berth-no-upper", lower: layers.reversed()), container: spec.name)
+            guard let components = try? image.resolve(mount.target), image.lookup(components) != nil else { continue }
+            try image.copyOut(mount.target + "/.", to: source, archive: !rootless)
+        }
+    }
+
     private func makeVolume(name: String, project: String, labels: [String: String]) throws(EngineError) -> String {
         let object = "volume \(name)"
         let path = locations.volume(name)

@@ -68,14 +68,35 @@ public final class LocalEngine: ContainerEngine {
         let supervision = try SupervisionSettings(spec: spec, image: image.config.config)
         let layer = locations.layer(id)
         do {
-            for directory in [layer + "/upper", layer + "/work"] { try Files.makeDirectories(directory, mode: 0o700, stage: "create") }
+            try Files.makeDirectories(layer + "/work", mode: 0o700, stage: "create")
+            // The upper dir's mode is the container's `/`: 0700 would shut every user but root out.
+            try Files.makeDirectories(layer + "/upper", mode: 0o755, stage: "create")
             let maps = rootless ? IDMapping.currentUserMaps() : (uid: IDMapping.identity, gid: IDMapping.identity, fallback: false)
+            let files = FileMounts(directory: layer + "/files", rootless: rootless)
+            var fileSources: [Int: String] = [:]
+            var pendingOwners: [FileMounts.PendingOwner] = []
+            for (index, mount) in spec.mounts.enumerated() where mount.kind == .file {
+                let written = try files.materialize(mount, index: index, object: object)
+                fileSources[index] = written.path
+                if let pending = written.pending { pendingOwners.append(pending) }
+            }
+            let sources = fileSources
+            let rootless = self.rootless
             let builder = BundleBuilder(
                 spec: spec, id: id, process: process, layers: layers.map(\.path), upperDir: layer + "/upper", workDir: layer + "/work",
                 rootless: rootless, uidMappings: maps.uid, gidMappings: maps.gid,
                 volumePath: { (mount, index) throws(EngineError) in try self.volumeDirectory(for: mount, index: index, container: id, inheritFrom: spec.inheritAnonymousVolumesFrom, object: object) },
-                containerPID: { (other) throws(EngineError) in try self.pid(of: other, for: object) })
-            var oci = try builder.make()
+                containerPID: { (other) throws(EngineError) in try self.pid(of: other, for: object) },
+                fileSource: { (mount, index) throws(EngineError) in
+                    guard let path = sources[index] else { throw EngineError(.failed, object: object, "\(mount.target): no file was written") }
+                    return path
+                },
+                sharedMountsOf: { (other) throws(EngineError) in try self.sharedMounts(of: other, for: object) },
+                privilegedCapabilities: rootless ? Capabilities.names : BundleBuilder.boundingCapabilities(),
+                hostDevices: { HostDevices.list(rootless: rootless) })
+            let built = try builder.build()
+            try fillEmptyVolumes(spec, mounts: built.spec.mounts ?? [], layers: layers.map(\.path), object: object)
+            var oci = built.spec
             try prepareNetwork(spec, id: id, oci: &oci)
             for mount in spec.mounts where mount.kind == .bind && mount.createHostPath {
                 if let source = mount.source, !Files.exists(source) { try Files.makeDirectories(source, stage: "bind source") }
@@ -84,6 +105,8 @@ public final class LocalEngine: ContainerEngine {
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             // The durable copy: the bundle under the runtime dir is rebuilt from it after a reboot.
             try Files.writeAtomically(layer + "/config.json", Array(try encoder.encode(oci)), mode: 0o600, stage: "create")
+            try Files.writeAtomically(layer + "/" + Self.sharedMountsFile, Array(try encoder.encode(built.sharedMounts)),
+                                      mode: 0o600, stage: "create")
             var record = StoredContainer(
                 id: id, name: spec.name, project: spec.labels[ResourceLabels.project] ?? "",
                 service: spec.labels[ResourceLabels.service] ?? spec.name,
@@ -100,6 +123,8 @@ public final class LocalEngine: ContainerEngine {
             try save(record)
             do {
                 let result = try await launch(id, object: object, attached: attached)
+                // Before the entrypoint runs: the container waits until it is started.
+                try FileMounts.setOwners(pendingOwners, containerPID: result.launched.pid, object: object)
                 record.pid = Int(result.launched.pid)
                 record.networks = result.networks
                 try save(record)
@@ -303,6 +328,10 @@ public final class LocalEngine: ContainerEngine {
         // (rootless through the per-user network namespace it joined).
         let pid = launched.pid
         do {
+            if let adjustment = spec?.process?.oomScoreAdj {
+                // Berth's runtime leaves it; the entrypoint and its children inherit it from init.
+                try Self.setOOMScoreAdjustment(adjustment, pid: pid, object: object)
+            }
             let networks = try await Blocking.run { () throws(EngineError) -> [AttachmentRecord] in
                 try self.connectNetworks(id, pid: pid, object: object)
             }
@@ -310,6 +339,20 @@ public final class LocalEngine: ContainerEngine {
         } catch {
             try? runtime.delete(id, force: true)
             throw error
+        }
+    }
+
+    /// `oom_score_adj` of the container's init, before its entrypoint runs. Lowering it needs
+    /// CAP_SYS_RESOURCE (never rootless; not on every VM's root either).
+    static func setOOMScoreAdjustment(_ adjustment: Int, pid: Int32, object: String) throws(EngineError) {
+        do {
+            let fd = open("/proc/\(pid)/oom_score_adj", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SystemError(stage: "oom_score_adj", call: "open", object: "/proc/\(pid)/oom_score_adj", errno: errno) }
+            defer { close(fd) }
+            try Files.writeAll(fd, Array("\(adjustment)".utf8), object: "/proc/\(pid)/oom_score_adj", stage: "oom_score_adj")
+        } catch {
+            throw EngineError(.failed, object: object,
+                              "oom_score_adj \(adjustment): \(error) (a value below the current one needs CAP_SYS_RESOURCE, which rootless containers never have)")
         }
     }
 
@@ -369,6 +412,29 @@ public final class LocalEngine: ContainerEngine {
         do { return try runtime.state(id) } catch {
             if error.code == .notFound { return nil }
             throw Self.engineError(error, object: object)
+        }
+    }
+
+    /// The file beside a container's `config.json` that lists the mounts `volumes_from` shares.
+    static let sharedMountsFile = "shared-mounts.json"
+
+    /// The mounts container `reference` (an id, or a name for `container:NAME`) shares with a
+    /// `volumes_from` of it, as recorded when it was created.
+    func sharedMounts(of reference: String, for object: String) throws(EngineError) -> [RuntimeSpec.Mount] {
+        var found = try stateCall(object) { () throws(StateError) in try store.container(id: reference) }
+        if found == nil { found = try containerNamed(reference) }
+        guard let source = found else {
+            throw EngineError(.notFound, object: object, "volumes_from: no container \(reference): create it first")
+        }
+        let path = locations.layer(source.id) + "/" + Self.sharedMountsFile
+        guard Files.exists(path) else {
+            throw EngineError(.invalidState, object: object,
+                              "volumes_from: container \(source.name) was created before Berth recorded what it shares: recreate it (up --force-recreate \(source.service))")
+        }
+        do {
+            return try JSONDecoder().decode([RuntimeSpec.Mount].self, from: Data(try Files.readBytes(path, stage: "volumes_from")))
+        } catch {
+            throw EngineError(.failed, object: object, "volumes_from: reading \(path): \(error)")
         }
     }
 

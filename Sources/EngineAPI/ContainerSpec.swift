@@ -129,6 +129,10 @@ public struct ContainerSpec: Sendable, Hashable, Codable {
         /// For `.file` mounts of secrets and configs given by `environment` or `content`: the
         /// bytes to write, since there is no host file.
         public var content: String?
+        /// For `.file` mounts: `secret NAME` or `config NAME`, for messages.
+        public var name: String?
+        /// Further mount options as written (a `tmpfs` entry's `noexec`, `uid=1000`, `size=64m`).
+        public var options: [String] = []
 
         public init(kind: Kind, source: String?, target: String, readOnly: Bool = false) {
             self.kind = kind

@@ -67,7 +67,7 @@ public enum ContainerSpecBuilder {
         spec.stdinOpen = compose.stdinOpen ?? false
         spec.initProcess = compose.initProcess ?? false
 
-        spec.mounts = mounts(of: compose, desired: desired)
+        spec.mounts = try mounts(of: compose, desired: desired)
         spec.volumesFrom = []
         for source in compose.volumesFrom ?? [] {
             var parts = source.split(separator: ":").map(String.init)
@@ -178,7 +178,7 @@ public enum ContainerSpecBuilder {
         }
     }
 
-    static func mounts(of service: Service, desired: DesiredState) -> [ContainerSpec.Mount] {
+    static func mounts(of service: Service, desired: DesiredState) throws(ReconcilerError) -> [ContainerSpec.Mount] {
         var mounts: [ContainerSpec.Mount] = []
         for volume in service.volumes ?? [] {
             var mount: ContainerSpec.Mount
@@ -208,10 +208,25 @@ public enum ContainerSpecBuilder {
             mounts.append(mount)
         }
         for entry in service.tmpfs ?? [] {
-            mounts.append(.init(kind: .tmpfs, source: nil, target: entry.split(separator: ":").first.map(String.init) ?? entry))
+            // `PATH[:OPTIONS]`, the options as docker passes them to the kernel (`size=64m,noexec`).
+            let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
+            let options = parts.count > 1 ? parts[1].split(separator: ",").map(String.init) : []
+            var mount = ContainerSpec.Mount(kind: .tmpfs, source: nil, target: parts.first ?? entry, readOnly: options.contains("ro"))
+            mount.options = options.filter { $0 != "ro" && $0 != "rw" }
+            mounts.append(mount)
         }
         for (reference, isSecret) in (service.secrets ?? []).map({ ($0, true) }) + (service.configs ?? []).map({ ($0, false) }) {
             let definition = isSecret ? desired.project.secrets[reference.source] : desired.project.configs[reference.source]
+            let what = "\(isSecret ? "secret" : "config") \(reference.source)"
+            guard let definition else {
+                throw ReconcilerError(.invalidProject, service: service.name, object: what,
+                                      "is not defined: add it under the top-level \(isSecret ? "secrets" : "configs")")
+            }
+            if definition.external == true || (definition.file == nil && definition.environment == nil && definition.content == nil) {
+                // External (or driver-made) secrets and configs live in a Docker swarm.
+                throw ReconcilerError(.invalidProject, service: service.name, object: what,
+                                      "external secrets and configs need a swarm, which Berth does not use: give it a file, environment or content instead")
+            }
             let target: String
             if isSecret {
                 let relative = reference.target ?? reference.source
@@ -219,10 +234,11 @@ public enum ContainerSpecBuilder {
             } else {
                 target = reference.target ?? "/\(reference.source)"
             }
-            var mount = ContainerSpec.Mount(kind: .file, source: definition?.file, target: target, readOnly: true)
-            if let variable = definition?.environment {
+            var mount = ContainerSpec.Mount(kind: .file, source: definition.file, target: target, readOnly: true)
+            mount.name = what
+            if let variable = definition.environment {
                 mount.content = desired.project.environment[variable] ?? ""
-            } else if let content = definition?.content {
+            } else if let content = definition.content {
                 mount.content = content
             }
             mount.uid = reference.uid

@@ -16,6 +16,10 @@ public struct DesiredState: Sendable, Hashable {
         /// The image id, once `PlanExecutor.ensureImages` (or the caller) resolved it; nil means
         /// "not known yet", and an image change cannot be detected until it is.
         public var imageID: String?
+        /// `secrets content` and `configs content` → the SHA-256 of each mounted secret's and
+        /// config's bytes by name (`FileObjectContent`), recorded beside the service's keys so a
+        /// plan names a changed content; empty for a service that mounts none.
+        public var fileContentDigests: [String: String] = [:]
 
         public var name: String { service.name }
         /// `restart`, else `deploy.restart_policy.condition` in `restart`'s words, else `no`.
@@ -24,7 +28,9 @@ public struct DesiredState: Sendable, Hashable {
         /// Compose key → canonical JSON (`RecordedConfig`). Computed on demand: an unchanged
         /// stack needs only the hashes, and encoding every service twice would double the cost
         /// of `up` on it.
-        public func recordedConfig() throws -> [String: String] { try RecordedConfig.of(service) }
+        public func recordedConfig() throws -> [String: String] {
+            try RecordedConfig.of(service).merging(fileContentDigests) { _, digests in digests }
+        }
     }
 
     public var project: Project
@@ -32,7 +38,10 @@ public struct DesiredState: Sendable, Hashable {
     public var graph: DependencyGraph
 
     /// Builds the desired state of `project`; `imageIDs` are ids already resolved, by service name.
-    public init(project: Project, imageIDs: [String: String] = [:]) throws(ReconcilerError) {
+    /// `readFile` reads the `file` of a secret or config (nil when it cannot), whose content is
+    /// part of the config hash of the services that mount it.
+    public init(project: Project, imageIDs: [String: String] = [:],
+                readFile: (String) -> [UInt8]? = FileObjectContent.readFile) throws(ReconcilerError) {
         self.project = project
         do {
             graph = try DependencyGraph(project: project)
@@ -42,9 +51,17 @@ public struct DesiredState: Sendable, Hashable {
         var services: [String: DesiredService] = [:]
         for (name, service) in project.services {
             do {
-                services[name] = DesiredService(service: service, configHash: try ConfigHash.hash(of: service),
-                                                imageReference: project.imageName(of: service),
-                                                imageID: imageIDs[name])
+                var desired = DesiredService(service: service, configHash: try ConfigHash.hash(of: service),
+                                             imageReference: project.imageName(of: service),
+                                             imageID: imageIDs[name])
+                let digests = FileObjectContent.digests(of: service, in: project, readFile: readFile)
+                if !digests.isEmpty {
+                    // A service without secrets or configs keeps the hash compose gives it.
+                    desired.fileContentDigests = digests
+                    desired.configHash = FileObjectContent.sha256(
+                        desired.configHash + digests.sorted { $0.key < $1.key }.map { "\n\($0.key) \($0.value)" }.joined())
+                }
+                services[name] = desired
             } catch {
                 throw ReconcilerError(.invalidProject, service: name, object: "service \(name)",
                                       "cannot encode its configuration: \(error)")
