@@ -33,15 +33,22 @@ func perServiceUnits(_ project: Project, scope: UnitOptions.Scope = .user, berth
             """, in: directory)
         let units = perServiceUnits(project)
         let api = try #require(units["berth-deps-api.service"]?[section: "Unit"])
-        #expect(api.values("Requires") == ["berth-deps-db.service", "berth-deps-metrics.service"])
+        let network = "berth-deps-network-services.service"
+        #expect(api.values("Requires") == [network, "berth-deps-db.service", "berth-deps-metrics.service"])
         #expect(api.values("Wants") == ["berth-deps-cache.service"])
-        #expect(api.values("After") == ["berth-deps-cache.service", "berth-deps-db.service", "berth-deps-metrics.service"])
+        #expect(api.values("After") == [network, "berth-deps-cache.service", "berth-deps-db.service", "berth-deps-metrics.service"])
         #expect(api.values("PartOf") == ["berth-deps.target", "berth-deps-db.service"])
         let db = try #require(units["berth-deps-db.service"]?[section: "Unit"])
-        #expect(db.values("Requires") == [] && db.values("After") == [])
+        #expect(db.values("Requires") == [network] && db.values("After") == [network])
+        let host = try #require(units[network])
+        #expect(host[section: "Unit"]?.values("PartOf") == ["berth-deps.target"])
+        #expect(host[section: "Unit"]?.values("Requires") == [] && host[section: "Unit"]?.values("After") == [])
+        #expect(host[section: "Service"]?.values("Type") == ["notify"])
+        #expect(host[section: "Service"]?.values("ExecStart").first?.hasSuffix(" supervise --network-services") == true)
 
         let target = try #require(units["berth-deps.target"])
         #expect(target[section: "Unit"]?.values("Wants").sorted() == units.keys.filter { $0.hasSuffix(".service") }.sorted())
+        #expect(target[section: "Unit"]?.values("After").first == network, "the network-services unit comes first")
         #expect(target[section: "Install"]?.values("WantedBy") == ["default.target"])
         #expect(units.values.filter { $0[section: "Install"] != nil }.count == 1, "only the target is enabled")
     }
@@ -157,11 +164,13 @@ func perServiceUnits(_ project: Project, scope: UnitOptions.Scope = .user, berth
         #expect(units.map(\.name).sorted() == [
             "berth-my\\x2dodd\\x2dproject-db\\x2dmain.service",
             "berth-my\\x2dodd\\x2dproject-my_svc.v2.service",
+            "berth-my\\x2dodd\\x2dproject-network-services.service",
             "berth-my\\x2dodd\\x2dproject.service",
             "berth-my\\x2dodd\\x2dproject.target",
         ])
         let service = try #require(units.first { $0.name.contains("my_svc") }?.file)
-        #expect(service[section: "Unit"]?.values("Requires") == ["berth-my\\x2dodd\\x2dproject-db\\x2dmain.service"])
+        #expect(service[section: "Unit"]?.values("Requires") == ["berth-my\\x2dodd\\x2dproject-network-services.service",
+                                                                  "berth-my\\x2dodd\\x2dproject-db\\x2dmain.service"])
         #expect(service[section: "Service"]?.values("WorkingDirectory") == ["\(directory.replacingOccurrences(of: "%", with: "%%"))"])
         #expect(service[section: "Service"]?.values("ExecStart").first?.contains("--env-file \"\(directory.replacingOccurrences(of: "%", with: "%%"))/my $$vars.env\"") == true)
 
@@ -177,5 +186,18 @@ func perServiceUnits(_ project: Project, scope: UnitOptions.Scope = .user, berth
         }
         let result = try verify(unitDirectory)
         #expect(result.ok, "\(result.report)")
+    }
+
+    @Test("no service name takes the network-services unit's name: a service's part never holds an unescaped dash", arguments: [
+        "network", "network-services", "network_services", "services",
+    ])
+    func networkServicesNameIsFree(service: String) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let project = try writeProject("name: p\nservices:\n  \(service): {image: busybox}\n", in: directory)
+        let names = Array(perServiceUnits(project).keys)
+        #expect(Set(names).count == 3, "\(names)")
+        #expect(names.filter { $0 == "berth-p-network-services.service" }.count == 1, "\(names)")
+        #expect(names.contains(UnitGenerator.serviceUnitName(project: "p", service: service)))
     }
 }
