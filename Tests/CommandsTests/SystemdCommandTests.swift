@@ -67,6 +67,23 @@ import Testing
         }
     }
 
+    @Test("--per-service with profiles: a unit for each service the profiles enable, every command line pinning them, from --profile or COMPOSE_PROFILES", arguments: [
+        (["--profile", "debug"], [String: String]()),
+        ([], ["COMPOSE_PROFILES": "debug"]),
+    ])
+    func perServiceWithProfiles(flags: [String], environment: [String: String]) throws {
+        let result = try BerthBinary.run(flags + ["systemd", "--per-service", "--system"], in: repositoryRoot + "/Examples/profiles",
+                                         environment: environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        let headers = Self.lines(result.stdout).filter { $0.hasPrefix("### ") }
+        #expect(headers == ["### berth-profiles.target", "### berth-profiles-network-services.service", "### berth-profiles-app.service",
+                            "### berth-profiles-debug.service"], "migrate's profiles are not enabled")
+        let commands = Self.lines(result.stdout).filter { $0.hasPrefix("Exec") }
+        #expect(commands.count == 7, "\(commands)")
+        #expect(commands.allSatisfy { $0.contains(" --profile debug ") }, "\(commands)")
+        #expect(result.stdout.contains("Wants=berth-profiles-debug.service"))
+    }
+
     @Test("--files writes the units, a re-run says unchanged, a compose change rewrites only what changed")
     func filesAreRewrittenOnlyWhenChanged() throws {
         let (project, units) = try Self.project()

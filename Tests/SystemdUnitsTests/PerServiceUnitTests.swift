@@ -141,8 +141,9 @@ func perServiceUnits(_ project: Project, scope: UnitOptions.Scope = .user, berth
         #expect(service.values("Restart") == ["on-failure"])
     }
 
-    @Test("odd names escape, round-trip and pass systemd-analyze verify")
-    func oddNames() throws {
+    @Test("odd names escape, round-trip and pass systemd-analyze verify, system units as the system manager reads them, user units as the user's (--user)",
+          arguments: [UnitOptions.Scope.system, .user])
+    func oddNames(scope: UnitOptions.Scope) throws {
         let root = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let directory = root + "/my stack 100%"
@@ -158,7 +159,7 @@ func perServiceUnits(_ project: Project, scope: UnitOptions.Scope = .user, berth
                 image: busybox
                 healthcheck: {test: ["CMD", "true"]}
             """, in: directory)
-        let options = UnitOptions(scope: .system, berthPath: "/usr/bin/true", composeFiles: project.composeFiles,
+        let options = UnitOptions(scope: scope, berthPath: "/usr/bin/true", composeFiles: project.composeFiles,
                                   envFiles: [directory + "/my $vars.env"], profiles: [])
         let units = UnitLayout.allCases.flatMap { UnitGenerator.units(for: project, options: options, layout: $0) }
         #expect(units.map(\.name).sorted() == [
@@ -184,8 +185,11 @@ func perServiceUnits(_ project: Project, scope: UnitOptions.Scope = .user, berth
             Issue.record(Comment(rawValue: systemdAnalyzeMissing))
             return
         }
-        let result = try verify(unitDirectory)
+        let result = try verify(unitDirectory, user: scope == .user)
         #expect(result.ok, "\(result.report)")
+        #expect(units.compactMap { $0.file[section: "Install"]?.values("WantedBy") }.allSatisfy {
+            $0 == [scope == .user ? "default.target" : "multi-user.target"]
+        })
     }
 
     @Test("no service name takes the network-services unit's name: a service's part never holds an unescaped dash", arguments: [
