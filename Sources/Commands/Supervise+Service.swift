@@ -41,10 +41,15 @@ extension Supervise {
         var up = try Up.parse(["--detach", "--no-deps", name])
         up.project = project
         try await up.apply(loaded, session: session)
-        // A running project supervisor serves the project's DNS and published ports: it must
-        // learn of the new containers (and stops restarting this service's, now ours).
+        // The project's network-services unit (or a project supervisor a command started) serves
+        // DNS and published ports: it must learn of the new containers. A port it cannot bind is
+        // this unit's failure, as it is `up`'s.
         let projectControl = SupervisorControl(locations: session.engine.locations, project: loaded.name)
-        if projectControl.isRunning() { _ = projectControl.send("reload") }
+        if let problem = Self.reloadNetworkServices(projectControl) {
+            do { try await stopService(loaded, session: session) } catch { logger.error("stopping \(name): \(error)") }
+            _ = Self.reloadNetworkServices(projectControl)
+            throw CommandFailure(message: problem)
+        }
 
         let (events, event) = AsyncStream.makeStream(of: ServiceEvent.self)
         let supervisor: ServiceSupervisor
@@ -103,12 +108,22 @@ extension Supervise {
         notifier.stopping()
         await supervisor.shutdown()
         do { try await stopService(loaded, session: session) } catch { logger.error("stopping \(name): \(error)") }
+        // Its names and ports are served no more.
+        if let problem = Self.reloadNetworkServices(projectControl) { logger.error("\(problem)") }
         withExtendedLifetime(claim) {}
         if code != 0 { throw CommandFailure(message: "service \(name): \(reason)", exitCode: code) }
     }
 }
 
 extension Supervise {
+    /// Asks the process that hosts the project's DNS servers and port forwarders to read the
+    /// store again; what it could not do, or nil (also when none runs: a unit started by hand,
+    /// outside its network-services unit, has no names or ports served).
+    static func reloadNetworkServices(_ control: SupervisorControl) -> String? {
+        guard control.isRunning(), let answer = control.send("reload") else { return nil }
+        return answer.hasPrefix("error ") ? String(answer.dropFirst("error ".count)) : nil
+    }
+
     /// Stops every container of the service with its `stop_signal` and `stop_grace_period`, and
     /// marks each stopped by the user, the exited ones too. systemd ran `ExecStop=… stop NAME`
     /// before its SIGTERM, so usually nothing runs by now; after SIGINT or the exit of one

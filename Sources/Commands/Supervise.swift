@@ -14,7 +14,10 @@ import Synchronization
 /// the containers keep running when it exits.
 ///
 /// With `--service NAME` it is instead the main process of a per-service unit: it brings up that
-/// one service and lives as long as its containers do (`Supervise+Service.swift`).
+/// one service and lives as long as its containers do (`Supervise+Service.swift`); with
+/// `--network-services`, the main process of the per-service layout's network-services unit,
+/// which hosts the DNS servers and published ports and nothing else
+/// (`Supervise+NetworkServices.swift`).
 struct Supervise: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Supervise a project's containers: restart policies, health checks (started by up).",
@@ -28,8 +31,14 @@ struct Supervise: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("With --service: when the unit is ready (started, healthy, completed).", valueName: "condition"))
     var ready: UnitReadiness?
 
+    @Flag(name: .long, help: "Host only the project's DNS servers and published ports, as a per-service layout's network-services unit.")
+    var networkServices = false
+
     func validate() throws {
         if ready != nil && service == nil { throw ValidationError("--ready needs --service: the project supervisor is ready when every service is") }
+        if networkServices && service != nil {
+            throw ValidationError("--network-services and --service are different units' main processes: give one of them")
+        }
     }
 
     func run() async throws {
@@ -40,6 +49,10 @@ struct Supervise: AsyncParsableCommand {
         }
         if let service {
             try await superviseService(service, readiness: ready ?? .started)
+            return
+        }
+        if networkServices {
+            try await superviseNetworkServices()
             return
         }
         let logger = Logger(label: "berth.supervisor")

@@ -16,7 +16,8 @@ extension LocalEngine {
     /// and answers the names of every running container attached to it, of any project (external
     /// networks carry other projects' containers): container name, service, hostname, aliases;
     /// a scaled service with every replica. Only networks the project made get a server here: an
-    /// external network's server belongs to the project that made it.
+    /// external network's server belongs to the project that made it; and only networks with a
+    /// running container on them.
     public func networkServicesDesired(project: String) throws(EngineError) -> NetworkServices.Desired {
         let object = "project \(project) network services"
         let (owned, everyone) = try stateCall(object) { () throws(StateError) -> ([NetworkRecord], [ContainerRecord]) in
@@ -40,6 +41,9 @@ extension LocalEngine {
                     for address in addresses { reverse[address] = container.name }
                 }
             }
+            // No live container, no client to answer, and maybe no bridge to bind on: after a
+            // reboot a network's bridge is made again only by the launch of a container on it.
+            guard !entries.isEmpty else { continue }
             desired.networks[network.name] = .init(listen: SocketAddress(gateway, 53), names: DNSNameTable(entries, reverse: reverse))
         }
         for container in live where container.project == project {

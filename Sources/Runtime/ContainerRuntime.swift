@@ -130,6 +130,11 @@ public struct ContainerRuntime: Sendable {
         var ownCgroup: (any CgroupManager)?
         defer { if !launched { ownCgroup?.destroy() } }
         if let cgroup {
+            // A container killed together with its monitor (kill -9, the OOM killer, a test's
+            // power cut) leaves its cgroup behind, empty; its state directory went with the
+            // runtime directory or was just made above, so nothing else claims it: removed, and
+            // made afresh. A cgroup with processes in it is another container's.
+            if cgroup.directories.contains(where: Files.exists), cgroup.processes().isEmpty { cgroup.destroy() }
             if let used = cgroup.directories.first(where: Files.exists) {
                 throw RuntimeError(.alreadyExists, id, "cgroup \(used) already exists (another container uses this cgroupsPath); set linux.cgroupsPath or delete that container")
             }

@@ -41,12 +41,10 @@ extension UnitGenerator {
         var unit = UnitFile.Section("Unit")
         unit.append("Description", "Berth compose project \(project.name), one unit per service")
         unit.append("Documentation", "man:berth(1)")
-        for name in startOrder(of: project) {
-            unit.append("Wants", serviceUnitName(project: project.name, service: name))
-        }
-        for name in startOrder(of: project) {
-            unit.append("After", serviceUnitName(project: project.name, service: name))
-        }
+        let units = [networkServicesUnitName(for: project.name)]
+            + startOrder(of: project).map { serviceUnitName(project: project.name, service: $0) }
+        for name in units { unit.append("Wants", name) }
+        for name in units { unit.append("After", name) }
         var install = UnitFile.Section("Install")
         install.append("WantedBy", options.wantedBy)
         return UnitFile(preamble: [.comment(header(for: project.name))],
@@ -79,6 +77,9 @@ extension UnitGenerator {
         unit.append("Documentation", "man:berth(1)")
         unit.append("PartOf", targetName(for: project.name))
         appendHostDependencies(to: &unit, project: project, options: options)
+        // DNS names and published ports are served by the project's network-services unit.
+        unit.append("Requires", networkServicesUnitName(for: project.name))
+        unit.append("After", networkServicesUnitName(for: project.name))
         // One entry per dependency, whatever the kinds of edge to it; depends_on's flags decide.
         var seen = Set<String>()
         let dependencies = edges.map(\.name).filter { seen.insert($0).inserted }

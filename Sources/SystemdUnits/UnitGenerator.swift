@@ -34,8 +34,9 @@ public struct UnitOptions: Sendable, Hashable, Codable {
 public enum UnitLayout: String, Sendable, Hashable, Codable, CaseIterable {
     /// One `berth-<project>.service` whose main process supervises the whole project.
     case project
-    /// `berth-<project>.target` and one `berth-<project>-<service>.service` per service, ordered
-    /// by systemd from `depends_on`.
+    /// `berth-<project>.target`, `berth-<project>-network-services.service` (DNS and published
+    /// ports) and one `berth-<project>-<service>.service` per service, ordered by systemd from
+    /// `depends_on`.
     case perService = "per-service"
 }
 
@@ -62,7 +63,8 @@ public enum UnitGenerator {
         case .project:
             return [GeneratedUnit(name: unitName(for: project.name), file: projectUnit(for: project, options: options))]
         case .perService:
-            return [GeneratedUnit(name: targetName(for: project.name), file: projectTarget(for: project, options: options))]
+            return [GeneratedUnit(name: targetName(for: project.name), file: projectTarget(for: project, options: options)),
+                    GeneratedUnit(name: networkServicesUnitName(for: project.name), file: networkServicesUnit(for: project, options: options))]
                 + serviceUnits(for: project, options: options)
         }
     }

@@ -59,11 +59,29 @@ import Testing
         let result = try BerthBinary.run(["-f", "compose.yaml", "systemd", "generate", "--per-service", "--user"], in: project)
         #expect(result.status == 0, "\(result.stderr)")
         let headers = Self.lines(result.stdout).filter { $0.hasPrefix("### ") }
-        #expect(headers == ["### berth-shop.target", "### berth-shop-db.service", "### berth-shop-api.service", "### berth-shop-web.service"])
+        #expect(headers == ["### berth-shop.target", "### berth-shop-network-services.service", "### berth-shop-db.service",
+                            "### berth-shop-api.service", "### berth-shop-web.service"])
         #expect(result.stdout.contains("WantedBy=default.target"))
         if !FileManager.default.fileExists(atPath: "/var/lib/systemd/linger/\(ProcessInfo.processInfo.userName)") {
             #expect(result.stderr.contains("loginctl enable-linger"), "\(result.stderr)")
         }
+    }
+
+    @Test("--per-service with profiles: a unit for each service the profiles enable, every command line pinning them, from --profile or COMPOSE_PROFILES", arguments: [
+        (["--profile", "debug"], [String: String]()),
+        ([], ["COMPOSE_PROFILES": "debug"]),
+    ])
+    func perServiceWithProfiles(flags: [String], environment: [String: String]) throws {
+        let result = try BerthBinary.run(flags + ["systemd", "--per-service", "--system"], in: repositoryRoot + "/Examples/profiles",
+                                         environment: environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        let headers = Self.lines(result.stdout).filter { $0.hasPrefix("### ") }
+        #expect(headers == ["### berth-profiles.target", "### berth-profiles-network-services.service", "### berth-profiles-app.service",
+                            "### berth-profiles-debug.service"], "migrate's profiles are not enabled")
+        let commands = Self.lines(result.stdout).filter { $0.hasPrefix("Exec") }
+        #expect(commands.count == 7, "\(commands)")
+        #expect(commands.allSatisfy { $0.contains(" --profile debug ") }, "\(commands)")
+        #expect(result.stdout.contains("Wants=berth-profiles-debug.service"))
     }
 
     @Test("--files writes the units, a re-run says unchanged, a compose change rewrites only what changed")
@@ -72,12 +90,13 @@ import Testing
         let generate = ["systemd", "generate", "--per-service", "--files", units]
         let first = try BerthBinary.run(generate, in: project)
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(Self.lines(first.stdout) == ["berth-shop-api.service", "berth-shop-db.service", "berth-shop-web.service", "berth-shop.target"]
+        #expect(Self.lines(first.stdout) == ["berth-shop-api.service", "berth-shop-db.service", "berth-shop-network-services.service",
+                                             "berth-shop-web.service", "berth-shop.target"]
             .map { "written \(units)/\($0)" })
 
         let second = try BerthBinary.run(generate, in: project)
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(Self.lines(second.stdout).allSatisfy { $0.hasPrefix("unchanged ") } && Self.lines(second.stdout).count == 4, "\(second.stdout)")
+        #expect(Self.lines(second.stdout).allSatisfy { $0.hasPrefix("unchanged ") } && Self.lines(second.stdout).count == 5, "\(second.stdout)")
 
         // web's restart policy changes and api goes away; web now waits for db to be healthy
         // as api did, so db's unit stays as it was.
@@ -90,7 +109,7 @@ import Testing
         #expect(third.status == 0, "\(third.stderr)")
         #expect(Self.lines(third.stdout) == [
             "removed \(units)/berth-shop-api.service", "unchanged \(units)/berth-shop-db.service",
-            "written \(units)/berth-shop-web.service", "written \(units)/berth-shop.target",
+            "unchanged \(units)/berth-shop-network-services.service", "written \(units)/berth-shop-web.service", "written \(units)/berth-shop.target",
         ])
         #expect(!FileManager.default.fileExists(atPath: units + "/berth-shop-api.service"))
         let web = try UnitFile(parsing: String(contentsOfFile: units + "/berth-shop-web.service", encoding: .utf8))
@@ -99,7 +118,7 @@ import Testing
         // Without the compose file, -p names the project whose units go.
         let removed = try BerthBinary.run(["systemd", "remove", "-p", "shop", "--files", units], in: "/")
         #expect(removed.status == 0, "\(removed.stderr)")
-        #expect(Self.lines(removed.stdout) == ["berth-shop-db.service", "berth-shop-web.service", "berth-shop.target"]
+        #expect(Self.lines(removed.stdout) == ["berth-shop-db.service", "berth-shop-network-services.service", "berth-shop-web.service", "berth-shop.target"]
             .map { "removed \(units)/\($0)" })
         #expect(try FileManager.default.contentsOfDirectory(atPath: units) == [])
     }
@@ -190,7 +209,7 @@ import Testing
         #expect(first.status == 0, "\(first.stderr)")
         #expect(try calls() == ["--user daemon-reload", "--user enable --now berth-shop.target"])
 
-        let names = "berth-shop.target berth-shop-db.service berth-shop-api.service berth-shop-web.service"
+        let names = "berth-shop.target berth-shop-network-services.service berth-shop-db.service berth-shop-api.service berth-shop-web.service"
         let again = try BerthBinary.run(install, in: project, environment: environment)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try calls() == ["--user show --property=NeedDaemonReload --value \(names)", "--user enable --now berth-shop.target"])
@@ -204,7 +223,7 @@ import Testing
         // Switching layouts stops and disables the per-service units before deleting them.
         let single = try BerthBinary.run(["systemd", "generate", "--user", "--install"], in: project, environment: environment)
         #expect(single.status == 0, "\(single.stderr)")
-        #expect(try calls() == ["--user disable --now berth-shop-api.service berth-shop-db.service berth-shop-web.service berth-shop.target",
+        #expect(try calls() == ["--user disable --now berth-shop-api.service berth-shop-db.service berth-shop-network-services.service berth-shop-web.service berth-shop.target",
                                 "--user daemon-reload"])
 
         let removed = try BerthBinary.run(["systemd", "remove", "--user", "--now"], in: project, environment: environment)

@@ -276,6 +276,7 @@ struct SystemdUnitRunTests {
         (["supervise", "--ready", "healthy"], 64, "--ready needs --service"),
         (["supervise", "--service", "web", "--ready", "soon"], 64, "one of 'started', 'healthy' or 'completed'"),
         (["supervise", "--service", "nosuch"], 1, "no such service: nosuch"),
+        (["supervise", "--service", "web", "--network-services"], 64, "--network-services and --service are different units' main processes"),
     ])
     func refuses(_ arguments: [String], status: Int32, message: String) throws {
         let directory = try temporaryDirectory(["compose.yaml": Data("name: bad\nservices:\n  web:\n    image: busybox\n".utf8)])

@@ -33,15 +33,22 @@ func perServiceUnits(_ project: Project, scope: UnitOptions.Scope = .user, berth
             """, in: directory)
         let units = perServiceUnits(project)
         let api = try #require(units["berth-deps-api.service"]?[section: "Unit"])
-        #expect(api.values("Requires") == ["berth-deps-db.service", "berth-deps-metrics.service"])
+        let network = "berth-deps-network-services.service"
+        #expect(api.values("Requires") == [network, "berth-deps-db.service", "berth-deps-metrics.service"])
         #expect(api.values("Wants") == ["berth-deps-cache.service"])
-        #expect(api.values("After") == ["berth-deps-cache.service", "berth-deps-db.service", "berth-deps-metrics.service"])
+        #expect(api.values("After") == [network, "berth-deps-cache.service", "berth-deps-db.service", "berth-deps-metrics.service"])
         #expect(api.values("PartOf") == ["berth-deps.target", "berth-deps-db.service"])
         let db = try #require(units["berth-deps-db.service"]?[section: "Unit"])
-        #expect(db.values("Requires") == [] && db.values("After") == [])
+        #expect(db.values("Requires") == [network] && db.values("After") == [network])
+        let host = try #require(units[network])
+        #expect(host[section: "Unit"]?.values("PartOf") == ["berth-deps.target"])
+        #expect(host[section: "Unit"]?.values("Requires") == [] && host[section: "Unit"]?.values("After") == [])
+        #expect(host[section: "Service"]?.values("Type") == ["notify"])
+        #expect(host[section: "Service"]?.values("ExecStart").first?.hasSuffix(" supervise --network-services") == true)
 
         let target = try #require(units["berth-deps.target"])
         #expect(target[section: "Unit"]?.values("Wants").sorted() == units.keys.filter { $0.hasSuffix(".service") }.sorted())
+        #expect(target[section: "Unit"]?.values("After").first == network, "the network-services unit comes first")
         #expect(target[section: "Install"]?.values("WantedBy") == ["default.target"])
         #expect(units.values.filter { $0[section: "Install"] != nil }.count == 1, "only the target is enabled")
     }
@@ -134,8 +141,9 @@ func perServiceUnits(_ project: Project, scope: UnitOptions.Scope = .user, berth
         #expect(service.values("Restart") == ["on-failure"])
     }
 
-    @Test("odd names escape, round-trip and pass systemd-analyze verify")
-    func oddNames() throws {
+    @Test("odd names escape, round-trip and pass systemd-analyze verify, system units as the system manager reads them, user units as the user's (--user)",
+          arguments: [UnitOptions.Scope.system, .user])
+    func oddNames(scope: UnitOptions.Scope) throws {
         let root = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let directory = root + "/my stack 100%"
@@ -151,17 +159,19 @@ func perServiceUnits(_ project: Project, scope: UnitOptions.Scope = .user, berth
                 image: busybox
                 healthcheck: {test: ["CMD", "true"]}
             """, in: directory)
-        let options = UnitOptions(scope: .system, berthPath: "/usr/bin/true", composeFiles: project.composeFiles,
+        let options = UnitOptions(scope: scope, berthPath: "/usr/bin/true", composeFiles: project.composeFiles,
                                   envFiles: [directory + "/my $vars.env"], profiles: [])
         let units = UnitLayout.allCases.flatMap { UnitGenerator.units(for: project, options: options, layout: $0) }
         #expect(units.map(\.name).sorted() == [
             "berth-my\\x2dodd\\x2dproject-db\\x2dmain.service",
             "berth-my\\x2dodd\\x2dproject-my_svc.v2.service",
+            "berth-my\\x2dodd\\x2dproject-network-services.service",
             "berth-my\\x2dodd\\x2dproject.service",
             "berth-my\\x2dodd\\x2dproject.target",
         ])
         let service = try #require(units.first { $0.name.contains("my_svc") }?.file)
-        #expect(service[section: "Unit"]?.values("Requires") == ["berth-my\\x2dodd\\x2dproject-db\\x2dmain.service"])
+        #expect(service[section: "Unit"]?.values("Requires") == ["berth-my\\x2dodd\\x2dproject-network-services.service",
+                                                                  "berth-my\\x2dodd\\x2dproject-db\\x2dmain.service"])
         #expect(service[section: "Service"]?.values("WorkingDirectory") == ["\(directory.replacingOccurrences(of: "%", with: "%%"))"])
         #expect(service[section: "Service"]?.values("ExecStart").first?.contains("--env-file \"\(directory.replacingOccurrences(of: "%", with: "%%"))/my $$vars.env\"") == true)
 
@@ -175,7 +185,23 @@ func perServiceUnits(_ project: Project, scope: UnitOptions.Scope = .user, berth
             Issue.record(Comment(rawValue: systemdAnalyzeMissing))
             return
         }
-        let result = try verify(unitDirectory)
+        let result = try verify(unitDirectory, user: scope == .user)
         #expect(result.ok, "\(result.report)")
+        #expect(units.compactMap { $0.file[section: "Install"]?.values("WantedBy") }.allSatisfy {
+            $0 == [scope == .user ? "default.target" : "multi-user.target"]
+        })
+    }
+
+    @Test("no service name takes the network-services unit's name: a service's part never holds an unescaped dash", arguments: [
+        "network", "network-services", "network_services", "services",
+    ])
+    func networkServicesNameIsFree(service: String) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let project = try writeProject("name: p\nservices:\n  \(service): {image: busybox}\n", in: directory)
+        let names = Array(perServiceUnits(project).keys)
+        #expect(Set(names).count == 3, "\(names)")
+        #expect(names.filter { $0 == "berth-p-network-services.service" }.count == 1, "\(names)")
+        #expect(names.contains(UnitGenerator.serviceUnitName(project: "p", service: service)))
     }
 }

@@ -9,10 +9,11 @@ let repositoryRoot: String = {
     return path
 }()
 
-func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
@@ -44,9 +45,20 @@ func temporaryDirectory(_ name: String = "berth-units") throws -> String {
 
 /// `systemd-analyze verify` over every unit in `directory`: its status and the lines that name
 /// one of them (verify also reports on systemd's own units, which are not ours to judge).
-func verify(_ directory: String) throws -> (ok: Bool, report: String) {
+///
+/// With `user`, as the user's manager reads them (`--user`): that needs a runtime directory,
+/// which a root shell or CI has none of, so a private empty one stands in.
+func verify(_ directory: String, user: Bool = false) throws -> (ok: Bool, report: String) {
     let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
-    let result = try run("/usr/bin/systemd-analyze", ["verify", "--man=no"] + names.map { directory + "/" + $0 })
+    var environment: [String: String] = [:]
+    if user {
+        let runtime = try temporaryDirectory("berth-verify-runtime")
+        chmod(runtime, 0o700)
+        environment["XDG_RUNTIME_DIR"] = runtime
+    }
+    defer { if let runtime = environment["XDG_RUNTIME_DIR"] { try? FileManager.default.removeItem(atPath: runtime) } }
+    let result = try run("/usr/bin/systemd-analyze", ["verify", "--man=no"] + (user ? ["--user"] : []) + names.map { directory + "/" + $0 },
+                         environment: environment)
     let problems = result.output.split(separator: "\n").filter { line in names.contains { line.contains($0) } }
     return (result.status == 0 && problems.isEmpty, result.output)
 }
