@@ -149,7 +149,7 @@ struct Run: AsyncParsableCommand {
                 throw CommandFailure(message: error.description)
             }
             // The project's supervisor publishes a running one-off's ports.
-            if publishes, let problem = session.reloadSupervisor(project: loaded.name, waitForNew: true) {
+            if publishes, let problem = Self.publish(spec.name, project: loaded.name, session: session) {
                 throw CommandFailure(message: problem)
             }
             Console.out(spec.name)
@@ -242,6 +242,18 @@ struct Run: AsyncParsableCommand {
         }
     }
 
+    /// Asks the project's supervisor to publish the one-off's ports; returns what went wrong.
+    /// The supervisor runs while a service of the project runs (one-offs have no restart policy
+    /// to apply, and a supervisor with nothing else to do ends itself), so without one the ports
+    /// stay unpublished and the user is told how to get them.
+    private static func publish(_ name: String, project: String, session: EngineSession) -> String? {
+        guard session.engine.needsSupervisor(project: project) else {
+            Console.warn("\(name): its ports are published by the project's supervisor, which runs while a service of the project does: start one with `berth up -d`")
+            return nil
+        }
+        return session.reloadSupervisor(project: project, waitForNew: true)
+    }
+
     /// Attached, the one-off runs until it exits: once it runs, the project's supervisor is
     /// told to publish its ports (a port taken meanwhile is reported, the run goes on).
     private static func publishOnceRunning(_ name: String, project: String, session: EngineSession) async {
@@ -249,9 +261,7 @@ struct Run: AsyncParsableCommand {
             let observed = try? await session.observe(project: project)
             if let container = observed?.containers.first(where: { $0.name == name }), container.state != .created {
                 guard container.state == .running else { return }
-                if let problem = session.reloadSupervisor(project: project, waitForNew: true) {
-                    Console.warn("\(name): \(problem)")
-                }
+                if let problem = publish(name, project: project, session: session) { Console.warn("\(name): \(problem)") }
                 return
             }
             try? await Task.sleep(for: .milliseconds(50))
