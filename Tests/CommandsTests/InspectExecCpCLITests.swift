@@ -142,7 +142,7 @@ struct InspectExecCpCLITests {
         #expect(privileged["Seccomp"] == "0")
         // Its namespaces are the container's: the same pid and mount namespaces as a plain exec.
         let namespaces = { (flags: [String]) in
-            try stack.run(["exec", "-T"] + flags + ["web", "busybox", "readlink", "/proc/self/ns/pid", "/proc/self/ns/mnt"]).stdout
+            try stack.run(["exec", "-T"] + flags + ["web", "sh", "-c", "busybox readlink /proc/self/ns/pid; busybox readlink /proc/self/ns/mnt"]).stdout
         }
         let plainNamespaces = try namespaces([])
         #expect(plainNamespaces.contains("pid:["), "\(plainNamespaces)")
