@@ -21,8 +21,9 @@ struct Start: AsyncParsableCommand {
         let names = services.isEmpty ? [] : DependencyConditions.withDependencies(services, in: loaded)
         let selection = try await ProjectContainers(session: session, project: loaded, services: names)
         // An optional dependency without a container is the gate's warning, not an error.
-        let required = services.isEmpty ? loaded.serviceNames : names.filter { name in
-            services.contains(name) || loaded.services.values.contains { $0.dependsOn?[name]?.required == true }
+        // The named services are reported first: theirs is the error the user asked about.
+        let required = services.isEmpty ? loaded.serviceNames : services + names.filter { name in
+            !services.contains(name) && loaded.services.values.contains { $0.dependsOn?[name]?.required == true }
         }
         for name in required where !selection.containers.contains(where: { $0.service == name }) {
             throw CommandFailure("service \"\(name)\" has no container to start (run `berth up -d \(name)` to create it)")
