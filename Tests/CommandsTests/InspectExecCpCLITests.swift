@@ -198,3 +198,25 @@ struct InspectExecCpCLITests {
         #expect(!FileManager.default.fileExists(atPath: "/tmp/berth-cp-planted-\(stack.project)"))
     }
 }
+
+/// The rootless path differs: the exec'd process joins the container's user namespace, where
+/// "every capability" means every capability there.
+@Suite("exec --privileged rootless", .enabled(if: RootlessCLI.unavailableReason == nil, "\(RootlessCLI.unavailableReason ?? "")"))
+struct RootlessPrivilegedExecTests {
+    @Test("as an unprivileged user: exec --privileged has every capability in the container's user namespace and no seccomp filter")
+    func privilegedRootless() throws {
+        let user = try RootlessCLI()
+        let up = try user.run(["up", "-d"])
+        #expect(up.status == 0, "\(up.stderr)")
+        let lastCap = Int(try String(contentsOfFile: "/proc/sys/kernel/cap_last_cap", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 40
+        let all = String(format: "%016llx", (UInt64(1) << UInt64(lastCap + 1)) - 1)
+        let privileged = try user.run(["exec", "-T", "--privileged", "web", "cat", "/proc/self/status"])
+        #expect(privileged.status == 0, "\(privileged.stderr)")
+        #expect(privileged.stdout.contains("CapEff:\t\(all)\n"), "\(privileged.stdout)")
+        #expect(privileged.stdout.contains("Seccomp:\t0\n"), "\(privileged.stdout)")
+        let plain = try user.run(["exec", "-T", "web", "cat", "/proc/self/status"])
+        #expect(!plain.stdout.contains("CapEff:\t\(all)\n"), "\(plain.stdout)")
+        #expect(plain.stdout.contains("Seccomp:\t2\n"), "\(plain.stdout)")
+    }
+}
