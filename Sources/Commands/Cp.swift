@@ -2,11 +2,17 @@ import ArgumentParser
 import Engine
 import EngineAPI
 import Foundation
+import Images
 
 /// `berth cp SERVICE:SRC DEST` and `berth cp SRC SERVICE:DEST`, as `docker compose cp`: copies
 /// files between a service container (the first, or `--index`) and the host. Running containers
 /// are read and written through their live root, stopped ones through their layers; links in the
-/// container are followed inside it, and a path that leaves its root is refused.
+/// container are followed inside it, and a path that leaves its root is refused. `-` as the
+/// destination writes the files as a tar stream to standard output; as the source, a tar stream
+/// read from standard input is extracted into a directory of the container.
+///
+/// Rootless, the owners a tar stream carries are the host's view of the container's files (its
+/// mapped IDs), not the container's own.
 struct Cp: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Copy files/folders between a service container and the local filesystem.",
@@ -40,9 +46,6 @@ struct Cp: AsyncParsableCommand {
         case (.some, .some): throw ValidationError("copying between containers is not supported: one path must be on the host")
         default: break
         }
-        if source == "-" || destination == "-" {
-            throw ValidationError("tar streams on standard input/output (-) are not supported yet: name a host path")
-        }
     }
 
     func run() async throws {
@@ -57,7 +60,13 @@ struct Cp: AsyncParsableCommand {
         let path = inside.hasPrefix("/") ? inside : "/" + inside
         do {
             let files = ContainerFiles(try session.engine.fileView(id: container.id), container: container.name)
-            if Self.servicePath(source) != nil {
+            if destination == "-" {
+                let writer = try TarWriter(fileDescriptor: STDOUT_FILENO, name: "standard output")
+                try files.writeArchive(path, to: writer)
+                try writer.close()
+            } else if source == "-" {
+                try Self.extractStandardInput(into: path, of: files, keepOwners: archive)
+            } else if Self.servicePath(source) != nil {
                 try files.copyOut(path, to: destination, archive: archive)
                 Console.say("Copied \(container.name):\(path) to \(destination)")
             } else {
@@ -65,7 +74,25 @@ struct Cp: AsyncParsableCommand {
                 Console.say("Copied \(source) to \(container.name):\(path)")
             }
         } catch {
-            throw CommandFailure(message: error.description)
+            throw CommandFailure(message: "\(error)")
         }
+    }
+
+    /// Saves standard input to a private file first: the unpacker reads an archive file (and
+    /// hashes it), and a broken stream then fails before anything in the container changes.
+    static func extractStandardInput(into path: String, of files: ContainerFiles, keepOwners: Bool) throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("berth-cp-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch + "/staging", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let archive = scratch + "/stdin.tar"
+        guard FileManager.default.createFile(atPath: archive, contents: nil, attributes: [.posixPermissions: 0o600]),
+              let output = FileHandle(forWritingAtPath: archive) else {
+            throw CommandFailure("cp: cannot create \(archive) to hold standard input")
+        }
+        defer { try? output.close() }
+        while let chunk = try FileHandle.standardInput.read(upToCount: 1 << 20), !chunk.isEmpty { try output.write(contentsOf: chunk) }
+        try output.close()
+        try files.extractArchive(URL(fileURLWithPath: archive), into: path, staging: scratch + "/staging", keepOwners: keepOwners)
     }
 }

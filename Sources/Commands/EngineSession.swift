@@ -21,6 +21,10 @@ struct EngineSession {
         return locations
     }
 
+    init(engine: LocalEngine) {
+        self.engine = engine
+    }
+
     init() throws {
         do {
             engine = try LocalEngine(locations: Self.locations())
@@ -122,12 +126,29 @@ struct EngineSession {
         let executor = executor(parallelism: parallelism, quiet: quiet)
         let report = await executor.apply(plan, desired: desired, observed: observed)
         guard report.succeeded else {
-            var message = report.failures.map(\.description).joined(separator: "\n")
+            var descriptions: [String] = []
+            for failure in report.failures {
+                descriptions.append(failure.description + (await dependencyLogTail(failure, project: plan.project)))
+            }
+            var message = descriptions.joined(separator: "\n")
             if !report.skipped.isEmpty {
                 message += "\nnot attempted: " + report.skipped.map { "\($0.verb) \($0.object)" }.joined(separator: ", ")
             }
             throw CommandFailure(message: message)
         }
+    }
+}
+
+extension EngineSession {
+    /// For a `depends_on` condition that was not met, the dependency's last log lines, as
+    /// `up --wait` shows them; nothing for other failures.
+    func dependencyLogTail(_ failure: ReconcilerError, project: String) async -> String {
+        guard failure.code == .dependency, failure.object.hasPrefix("depends_on.") else { return "" }
+        let dependency = String(failure.object.dropFirst("depends_on.".count))
+        guard let observed = try? await engine.observe(project: project) else { return "" }
+        return observed.containers.filter { !$0.isOneoff && $0.service == dependency }
+            .sorted { ($0.number ?? 0) < ($1.number ?? 0) }
+            .map { DependencyConditions.logTail(of: $0, engine: engine) }.joined()
     }
 }
 

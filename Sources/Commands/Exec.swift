@@ -23,7 +23,7 @@ struct Exec: AsyncParsableCommand {
     @Flag(name: [.customShort("T"), .customLong("no-TTY")], help: "Disable pseudo-TTY allocation. By default exec allocates a TTY when standard input is one.")
     var noTTY = false
 
-    @Flag(name: .long, help: "Give extended privileges to the process (not supported yet).")
+    @Flag(name: .long, help: "Give extended privileges to the process: every capability, no seccomp filter.")
     var privileged = false
 
     @Option(name: .shortAndLong, help: "Run the command as this user.")
@@ -41,9 +41,6 @@ struct Exec: AsyncParsableCommand {
     func validate() throws {
         if index < 1 { throw ValidationError("--index must be 1 or more") }
         if arguments.isEmpty { throw ValidationError("exec needs a command to run after the service name") }
-        if privileged {
-            throw ValidationError("--privileged is not supported yet: exec runs with the container's own capabilities and seccomp profile")
-        }
     }
 
     var arguments: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
@@ -67,7 +64,7 @@ struct Exec: AsyncParsableCommand {
                                             : "service \"\(service)\" is not running container #\(index)")
         }
         var request = LocalEngine.ExecRequest(command: arguments, environment: Self.environment(env),
-                                              workingDirectory: workdir, user: user)
+                                              workingDirectory: workdir, user: user, privileged: privileged)
         if detach {
             try Self.startDetached(request, container: container.id, stateDirectory: session.engine.runtimeStateDirectory)
             return
@@ -104,6 +101,7 @@ struct Exec: AsyncParsableCommand {
         for entry in request.environment { arguments += ["--env", entry] }
         if let directory = request.workingDirectory { arguments += ["--cwd", directory] }
         if let user = request.user { arguments += ["--user", user] }
+        if request.privileged { arguments.append("--privileged") }
         arguments += [container, "--"] + request.command
         let child = Process()
         child.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])

@@ -13,6 +13,9 @@ struct ProjectContainers {
     let graph: DependencyGraph
     /// The selected containers, by service then replica number.
     let containers: [ObservedContainer]
+    /// Every container of the project but one-offs, selected or not: what `depends_on`
+    /// conditions are judged on.
+    let all: [ObservedContainer]
 
     /// Observes `project` and keeps the containers of `services` (all when empty); a name that is
     /// not a service of the project is an error, as in docker compose.
@@ -26,8 +29,9 @@ struct ProjectContainers {
         }
         let observed = try await session.observe(project: project.name)
         let wanted = Set(services)
-        containers = observed.containers
-            .filter { !$0.isOneoff && (wanted.isEmpty || wanted.contains($0.service ?? "")) }
+        all = observed.containers.filter { !$0.isOneoff }
+        containers = all
+            .filter { wanted.isEmpty || wanted.contains($0.service ?? "") }
             .sorted { ($0.service ?? "", $0.number ?? 0, $0.name) < ($1.service ?? "", $1.number ?? 0, $1.name) }
     }
 
@@ -56,14 +60,34 @@ struct ProjectContainers {
 extension EngineSession {
     /// Runs `action` on every container, wave after wave, the containers of a wave at once
     /// (at most `parallelism`), printing docker compose's line as each finishes
-    /// (`✔ Container demo-web-1  Stopped`). A failure does not stop the others; every failure is
-    /// reported at the end, each naming its container, and the command exits 1.
+    /// (`✔ Container demo-web-1  Stopped`). `gate`, when given, runs once per service of a wave
+    /// before its containers (the `depends_on` conditions of `start` and `restart`), with the
+    /// services that have failed so far; a service it fails is not acted on. A failure does not
+    /// stop the others; every failure is reported at the end, each naming its container or
+    /// service, and the command exits 1.
     func act(on waves: [[ObservedContainer]], done: String, parallelism: Int = 4,
+             gate: (@Sendable (_ service: String, _ failed: Set<String>) async throws -> Void)? = nil,
              _ action: @escaping @Sendable (LocalEngine, ObservedContainer) async throws -> Void) async throws {
         let engine = engine
         var failures: [String] = []
+        var failed: Set<String> = []
         for wave in waves {
-            let results = await boundedMap(wave, limit: parallelism) { container -> String? in
+            var blocked: Set<String> = []
+            if let gate {
+                let services = Set(wave.map { $0.service ?? $0.name }).sorted()
+                let failedSoFar = failed
+                let verdicts = await boundedMap(services, limit: services.count) { service -> String? in
+                    do { try await gate(service, failedSoFar) } catch { return "\(error)" }
+                    return nil
+                }
+                for (service, verdict) in zip(services, verdicts) {
+                    guard let verdict else { continue }
+                    failures.append(verdict)
+                    blocked.insert(service)
+                }
+            }
+            let ready = wave.filter { !blocked.contains($0.service ?? $0.name) }
+            let results = await boundedMap(ready, limit: parallelism) { container -> String? in
                 do {
                     try await action(engine, container)
                     Console.out("✔ Container \(container.name)  \(done)")
@@ -73,6 +97,10 @@ extension EngineSession {
                     return "\(error)"
                 }
             }
+            for (container, result) in zip(ready, results) where result != nil {
+                failed.insert(container.service ?? container.name)
+            }
+            failed.formUnion(blocked)
             failures += results.compactMap { $0 }
         }
         if !failures.isEmpty { throw CommandFailure(message: failures.joined(separator: "\n")) }

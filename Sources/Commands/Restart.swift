@@ -5,7 +5,8 @@ import Foundation
 /// `berth restart [SERVICE…]`, as `docker compose restart`: stops and starts the containers,
 /// dependencies first, whether they ran or not. Named services bring along the services that
 /// depend on them with `restart: true`, unless `--no-deps`. Restarting does not apply changes
-/// made to the files since `up` (that is `up`'s job).
+/// made to the files since `up` (that is `up`'s job). A service is restarted once its
+/// `depends_on` conditions hold again (a restarted database healthy before its dependents).
 struct Restart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Restart service containers.")
 
@@ -37,7 +38,11 @@ struct Restart: AsyncParsableCommand {
         let timeout = timeout
         // A port another process took meanwhile fails here, before anything is stopped.
         try Up.checkHostPorts(of: Set(selection.containers.compactMap(\.service)), in: loaded, session: session)
-        try await session.act(on: selection.waves(), done: "Started") { engine, container in
+        let conditions = DependencyConditions(project: loaded, engine: session.engine)
+        let all = selection.all
+        try await session.act(on: selection.waves(), done: "Started", gate: { service, failed in
+            try await conditions.wait(for: service, containers: all, failed: failed)
+        }) { engine, container in
             let policy = selection.stopPolicy(container, timeout: timeout)
             try await engine.stopContainer(id: container.id, signal: policy.signal, gracePeriod: policy.gracePeriod)
             try await engine.startContainer(id: container.id)

@@ -77,16 +77,34 @@ struct Run: AsyncParsableCommand {
         loaded.services[service] = compose
 
         let session = try EngineSession()
+        let publishes = !(compose.ports ?? []).isEmpty && compose.networkMode != "host" && compose.networkMode != "none"
+        if publishes {
+            // Before anything starts, as `up` checks: a port held by another process, or by
+            // this project's own service (`--service-ports` next to a running `up`), fails here
+            // and leaves nothing behind.
+            let bindings = (compose.ports ?? []).map {
+                ContainerSpec.PortBinding(hostIP: $0.hostIP, hostPort: $0.published, containerPort: $0.target, proto: $0.protocol ?? "tcp")
+            }
+            do { try session.engine.checkHostPortsAvailable([service: bindings], project: loaded.name, skippingPortsItPublishes: false) } catch {
+                throw CommandFailure(message: error.description)
+            }
+        }
         var desired = try EngineSession.desired(loaded)
         let executor = session.executor(parallelism: 4)
         do { desired = try await executor.ensureImages(desired, services: [service]) } catch {
             throw CommandFailure(message: error.description)
         }
         if !noDeps, let dependencies = compose.dependsOn, !dependencies.isEmpty {
-            try await startDependencies(dependencies.keys.sorted(), of: loaded, desired: desired, session: session)
+            try await startDependencies(dependencies.keys.filter { loaded.services[$0] != nil }.sorted(),
+                                        of: loaded, desired: desired, session: session)
         }
 
         let observed = try await session.observe(project: loaded.name)
+        if !noDeps {
+            // As `up` before it starts a service: its dependencies healthy, or done, first.
+            try await DependencyConditions(project: loaded, engine: session.engine)
+                .wait(for: service, containers: observed.containers)
+        }
         // As compose: the service's networks exist before its one-off joins them (with
         // --no-deps too); external ones are the other project's to make.
         let existingNetworks = Set(observed.networks.map(\.name))
@@ -130,9 +148,16 @@ struct Run: AsyncParsableCommand {
             } catch {
                 throw CommandFailure(message: error.description)
             }
+            // The project's supervisor publishes a running one-off's ports.
+            if publishes, let problem = Self.publish(spec.name, project: loaded.name, session: session) {
+                throw CommandFailure(message: problem)
+            }
             Console.out(spec.name)
             return
         }
+        let publishing = publishes ? Task { [name = spec.name, project = loaded.name, engine = session.engine] in
+            await Self.publishOnceRunning(name, project: project, session: EngineSession(engine: engine))
+        } : nil
         // The terminal's ^C and ^\ reach the whole foreground group, the container's monitor
         // included, which forwards them to the container: berth stays to report its exit code.
         signal(SIGINT, SIG_IGN)
@@ -145,6 +170,12 @@ struct Run: AsyncParsableCommand {
             do { try await engine.removeContainer(id: result.id, force: true, removeAnonymousVolumes: true) } catch {
                 Console.warn("\(spec.name): could not remove it: \(error.description)")
             }
+        }
+        if let publishing {
+            publishing.cancel()
+            await publishing.value
+            // Its ports are released with it.
+            session.reloadSupervisor(project: loaded.name)
         }
         if result.exitCode != 0 {
             throw CommandFailure(message: "\(spec.name) exited with code \(result.exitCode)", exitCode: result.exitCode, quiet: true)
@@ -188,9 +219,6 @@ struct Run: AsyncParsableCommand {
             }
         }
         compose.ports = ports
-        if !ports.isEmpty {
-            Console.warn("run: ports are not published yet (the port forwarder is not built)")
-        }
         compose.restart = nil
     }
 
@@ -207,6 +235,37 @@ struct Run: AsyncParsableCommand {
         }
         guard !plan.isEmpty else { return }
         try await session.apply(plan, desired: desired, observed: observed, parallelism: 4)
+        // The dependencies get their restart policies, health checks, DNS and ports, as after `up`.
+        lock.release()
+        if let problem = session.reloadSupervisor(project: loaded.name, waitForNew: Up.publishesPorts(loaded)) {
+            throw CommandFailure(message: problem)
+        }
+    }
+
+    /// Asks the project's supervisor to publish the one-off's ports; returns what went wrong.
+    /// The supervisor runs while a service of the project runs (one-offs have no restart policy
+    /// to apply, and a supervisor with nothing else to do ends itself), so without one the ports
+    /// stay unpublished and the user is told how to get them.
+    private static func publish(_ name: String, project: String, session: EngineSession) -> String? {
+        guard session.engine.needsSupervisor(project: project) else {
+            Console.warn("\(name): its ports are published by the project's supervisor, which runs while a service of the project does: start one with `berth up -d`")
+            return nil
+        }
+        return session.reloadSupervisor(project: project, waitForNew: true)
+    }
+
+    /// Attached, the one-off runs until it exits: once it runs, the project's supervisor is
+    /// told to publish its ports (a port taken meanwhile is reported, the run goes on).
+    private static func publishOnceRunning(_ name: String, project: String, session: EngineSession) async {
+        while !Task.isCancelled {
+            let observed = try? await session.observe(project: project)
+            if let container = observed?.containers.first(where: { $0.name == name }), container.state != .created {
+                guard container.state == .running else { return }
+                if let problem = publish(name, project: project, session: session) { Console.warn("\(name): \(problem)") }
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     static func randomHex(_ count: Int) -> String {

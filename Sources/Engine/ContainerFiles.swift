@@ -204,6 +204,63 @@ public struct ContainerFiles: Sendable {
         }
     }
 
+    // MARK: tar streams (`cp … -`)
+
+    /// Writes `path` (inside the container) to `writer` as a tar stream, as `docker cp
+    /// SERVICE:PATH -` does: entries named from the path's last component (`dir/file`), or
+    /// `./…` for `dir/.`; owners and modes as the container has them; devices, sockets and
+    /// fifos left out, as `copyOut` leaves them.
+    public func writeArchive(_ path: String, to writer: TarWriter) throws(EngineError) {
+        let source = try resolve(path, followLast: path.hasSuffix("/") || path.hasSuffix("/."))
+        guard lookup(source) != nil else {
+            throw EngineError(.notFound, object: object, "no such file or directory in the container: \(path)")
+        }
+        try addEntries(source, name: path.hasSuffix("/.") ? "." : source.last ?? ".", to: writer)
+    }
+
+    private func addEntries(_ components: [String], name: String, to writer: TarWriter) throws(EngineError) {
+        guard let host = lookup(components), let info = Self.info(host) else { return }
+        let mode = UInt32(info.st_mode & 0o7777), uid = Int64(info.st_uid), gid = Int64(info.st_gid)
+        // The writer stamps every entry with this time: the file's own, as docker cp keeps it.
+        writer.modificationTime = Int(info.st_mtim.tv_sec)
+        do {
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                try writer.addDirectory(name, mode: mode, uid: uid, gid: gid)
+                for child in entries(components) { try addEntries(components + [child], name: name + "/" + child, to: writer) }
+            case S_IFREG:
+                try writer.addFile(name, from: URL(fileURLWithPath: host), mode: mode, uid: uid, gid: gid, followLink: false)
+            case S_IFLNK:
+                if let target = Self.linkTarget(host) { try writer.addSymlink(name, target: target) }
+            default:
+                return
+            }
+        } catch {
+            throw EngineError(.failed, object: object, "writing \(name) to the tar stream: \(error)")
+        }
+    }
+
+    /// Extracts the tar file `archive` into the directory `path` inside the container, as `docker
+    /// cp - SERVICE:DIR` does. The archive is unpacked first into `staging` (a new, empty host
+    /// directory) by Images' unpacker, which refuses absolute names, `..` and writes through
+    /// links, then copied in as `copyIn` copies, resolved inside the container's root. Owners
+    /// are the archive's with `archive`, else the container's root.
+    public func extractArchive(_ archive: URL, into path: String, staging: String, keepOwners: Bool) throws(EngineError) {
+        let destination = try resolve(path)
+        guard let existing = lookup(destination), let info = Self.info(existing), info.st_mode & S_IFMT == S_IFDIR else {
+            throw EngineError(.notFound, object: object, "\(path) is not a directory in the container: a tar stream is extracted into a directory")
+        }
+        do {
+            _ = try LayerUnpacker(mode: .plain, restoreOwners: keepOwners && geteuid() == 0)
+                .unpack(archive: archive, into: URL(fileURLWithPath: staging, isDirectory: true))
+        } catch {
+            throw EngineError(.invalidState, object: object, "the tar stream: \(error)")
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).sorted()
+        let target = path.hasSuffix("/") ? path : path + "/"
+        for name in names { try copyIn(staging + "/" + name, to: target, archive: keepOwners) }
+    }
+
     /// In the writable layer of a stopped container, the parent directories of `components` may
     /// exist only in image layers: they are made there with the modes and owners the image gives.
     private func prepareParents(of components: [String]) throws(EngineError) {

@@ -1,7 +1,9 @@
 import EngineAPI
 import Foundation
+import OCISpec
 import Runtime
 import StateStore
+import Supervisor
 import SystemSupport
 
 /// What the compose commands beyond the reconciler's contract need of one container: a process
@@ -19,14 +21,17 @@ extension LocalEngine {
         /// A listening unix socket: the process gets a pseudo-terminal of the container's own and
         /// its master is sent there (runc's console socket); nil shares this process's streams.
         public var consoleSocket: String?
+        /// `exec --privileged`: every capability and no seccomp filter, in the container's namespaces.
+        public var privileged: Bool
 
         public init(command: [String], environment: [String] = [], workingDirectory: String? = nil, user: String? = nil,
-                    consoleSocket: String? = nil) {
+                    consoleSocket: String? = nil, privileged: Bool = false) {
             self.command = command
             self.environment = environment
             self.workingDirectory = workingDirectory
             self.user = user
             self.consoleSocket = consoleSocket
+            self.privileged = privileged
         }
     }
 
@@ -37,7 +42,7 @@ extension LocalEngine {
         let object = "container \(record.name)"
         let options = ContainerRuntime.ExecOptions(args: request.command, env: request.environment,
                                                    cwd: request.workingDirectory, user: request.user,
-                                                   consoleSocket: request.consoleSocket)
+                                                   consoleSocket: request.consoleSocket, privileged: request.privileged)
         let status = try await Blocking.run { () throws(EngineError) -> ExitStatus in
             try self.runtimeCall(object) { () throws(RuntimeError) -> ExitStatus in try self.runtime.exec(id, options) }
         }
@@ -146,5 +151,66 @@ final class DirectoryWatcher {
         guard poll(&poller, 1, timeoutMilliseconds) > 0 else { return }
         var buffer = [UInt8](repeating: 0, count: 4096)
         _ = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+    }
+}
+
+extension LocalEngine {
+    /// What `inspect` shows of container `id`, its state brought up to date first.
+    public func details(id: String) throws(EngineError) -> ContainerDetails {
+        let record = try refresh(try stored(id))
+        let object = "container \(record.name)"
+        let bundle: RuntimeSpec?
+        if let bytes = FileManager.default.contents(atPath: locations.layer(id) + "/config.json") {
+            bundle = try? JSONDecoder().decode(RuntimeSpec.self, from: bytes)
+        } else {
+            bundle = nil
+        }
+        // The service's entrypoint and command as recorded, over the image's, merged as docker
+        // merges them (a service entrypoint drops the image's command).
+        func recorded(_ key: String) -> [String]? {
+            guard let json = record.recordedConfig[key], let data = json.data(using: .utf8) else { return nil }
+            if let words = try? JSONDecoder().decode([String].self, from: data) { return words }
+            return (try? JSONDecoder().decode(String.self, from: data)).map { ["/bin/sh", "-c", $0] }
+        }
+        let image = (try? imageDetails(record.imageID, object: object))?.config.config
+        let entrypoint = recorded("entrypoint") ?? image?.entrypoint ?? []
+        let command = recorded("command") ?? (recorded("entrypoint") == nil ? image?.cmd ?? [] : [])
+        let settings = supervisionSettings(record)
+        let volumes = locations.data + "/volumes/"
+        let runtimeMounts: Set<String> = ["/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup"]
+        let mounts = (bundle?.mounts ?? []).compactMap { mount -> ContainerDetails.Mount? in
+            guard !runtimeMounts.contains(mount.destination) else { return nil }
+            let source = mount.source ?? ""
+            // The network files (`hosts`, `hostname`, `resolv.conf`) come from the container's own directory.
+            if source.hasPrefix(locations.data + "/containers/") { return nil }
+            let readWrite = !(mount.options ?? []).contains("ro")
+            if mount.type == "tmpfs" {
+                return .init(type: "tmpfs", name: nil, source: "", destination: mount.destination, readWrite: readWrite)
+            }
+            if source.hasPrefix(volumes) {
+                let name = source.dropFirst(volumes.count).split(separator: "/").first.map(String.init)
+                return .init(type: "volume", name: name, source: source, destination: mount.destination, readWrite: readWrite)
+            }
+            return .init(type: "bind", name: nil, source: source, destination: mount.destination, readWrite: readWrite)
+        }
+        let process = bundle?.process
+        let running = record.state == .running || record.state == .paused
+        let user: String = recordedUser(record) ?? image?.user ?? ""
+        let maximumRetries: Int = settings.restart.maximumRetries ?? 0
+        return ContainerDetails(
+            id: record.id, name: record.name, project: record.project, service: record.service, oneoff: record.oneoff,
+            created: record.createdAt, status: record.state.rawValue, pid: running ? record.pid : nil,
+            exitCode: record.exitCode, startedAt: record.startedAt, finishedAt: record.finishedAt, restartCount: record.restartCount,
+            image: record.image, imageID: record.imageID, labels: record.labels,
+            health: record.health, healthFailingStreak: record.healthFailingStreak, healthLog: record.healthLog,
+            entrypoint: entrypoint, command: command, environment: process?.env ?? [], workingDirectory: process?.cwd ?? "/",
+            user: user, hostname: bundle?.hostname ?? "", tty: process?.terminal ?? false,
+            restartPolicy: settings.restart.mode.rawValue, restartMaximumRetries: maximumRetries,
+            mounts: mounts, networks: record.networks, portBindings: record.portBindings, publishedPorts: record.publishedPorts)
+    }
+
+    private func recordedUser(_ record: StoredContainer) -> String? {
+        guard let json = record.recordedConfig["user"], let data = json.data(using: .utf8) else { return nil }
+        return try? JSONDecoder().decode(String.self, from: data)
     }
 }

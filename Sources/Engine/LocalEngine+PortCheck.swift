@@ -12,8 +12,11 @@ extension LocalEngine {
     /// Ports the project's own supervisor already publishes (recorded on its containers) are not
     /// checked: they are held for this project and the supervisor's reload hands them on. Random
     /// ports and ranges are not checked either: the forwarder picks a free one.
-    public func checkHostPortsAvailable(_ bindings: [String: [ContainerSpec.PortBinding]], project: String) throws(EngineError) {
-        let held = try stateCall("project \(project) published ports") { () throws(StateError) -> Set<String> in
+    /// `skippingPortsItPublishes: false` checks those too: `run --service-ports` adds a container,
+    /// it does not replace one, so a port its service already publishes is taken for it.
+    public func checkHostPortsAvailable(_ bindings: [String: [ContainerSpec.PortBinding]], project: String,
+                                        skippingPortsItPublishes: Bool = true) throws(EngineError) {
+        let held = !skippingPortsItPublishes ? [] : try stateCall("project \(project) published ports") { () throws(StateError) -> Set<String> in
             var held: Set<String> = []
             for container in try store.containers(project: project) {
                 for port in container.publishedPorts { held.insert("\(port.hostPort)/\(port.proto)") }

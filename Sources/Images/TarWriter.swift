@@ -33,6 +33,21 @@ public final class TarWriter {
         }
     }
 
+    /// Writes an uncompressed archive to `fileDescriptor`, which stays open (`cp SERVICE:PATH -`
+    /// streams to standard output).
+    public init(fileDescriptor: Int32, name: String) throws(ImageError) {
+        guard let archive = archive_write_new() else { throw ImageError(.io, name, "libarchive: out of memory") }
+        self.archive = archive
+        self.path = name
+        archive_write_set_format_pax_restricted(archive)
+        // Blocks as large as the data allows, not padded to 10 KiB records: a pipe reader sees
+        // each entry as it is written.
+        archive_write_set_bytes_in_last_block(archive, 1)
+        guard archive_write_open_fd(archive, fileDescriptor) == ARCHIVE_OK else {
+            throw ImageError(.io, name, "cannot write: \(DecompressedSource.message(archive))")
+        }
+    }
+
     deinit {
         if !closed { archive_write_close(archive) }
         archive_write_free(archive)
@@ -62,13 +77,16 @@ public final class TarWriter {
     }
 
     /// Streams a file from disk into the archive under `name`, without reading it whole.
-    public func addFile(_ name: String, from source: URL) throws(ImageError) {
-        var info = stat()
-        guard stat(source.path, &info) == 0 else { throw .io(source.path, "stat", errno: errno) }
-        let fd = open(source.path, O_RDONLY | O_CLOEXEC)
+    /// `followLink: false` refuses a symbolic link at `source` (a container's file read from the
+    /// host, which its container could swap for a link meanwhile).
+    public func addFile(_ name: String, from source: URL, mode: UInt32 = 0o644, uid: Int64 = 0, gid: Int64 = 0,
+                        followLink: Bool = true) throws(ImageError) {
+        let fd = open(source.path, O_RDONLY | O_CLOEXEC | (followLink ? 0 : O_NOFOLLOW))
         guard fd >= 0 else { throw .io(source.path, "open", errno: errno) }
         defer { Glibc.close(fd) }
-        try writeHeader(name, type: S_IFREG, mode: 0o644, uid: 0, gid: 0, size: Int64(info.st_size), configure: nil)
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .io(source.path, "stat", errno: errno) }
+        try writeHeader(name, type: S_IFREG, mode: mode, uid: uid, gid: gid, size: Int64(info.st_size), configure: nil)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         while true {

@@ -182,25 +182,31 @@ extension ContainerRuntime {
         /// Where to send the master of a new pty that becomes the process's stdio and
         /// controlling terminal (runc's `exec --tty --console-socket`); nil for no terminal.
         public var consoleSocket: String?
+        /// `docker exec --privileged`: every capability and no seccomp filter, still in the
+        /// container's namespaces and cgroup (and under its no_new_privs).
+        public var privileged: Bool
 
-        public init(args: [String], env: [String] = [], cwd: String? = nil, user: String? = nil, consoleSocket: String? = nil) {
+        public init(args: [String], env: [String] = [], cwd: String? = nil, user: String? = nil, consoleSocket: String? = nil,
+                    privileged: Bool = false) {
             self.args = args
             self.env = env
             self.cwd = cwd
             self.user = user
             self.consoleSocket = consoleSocket
+            self.privileged = privileged
         }
     }
 
     /// Runs a process in the running container `id` (its namespaces, cgroup, capabilities,
-    /// no_new_privs and seccomp profile) and returns how it ended.
+    /// no_new_privs and seccomp profile; with `privileged`, all capabilities and no seccomp
+    /// filter) and returns how it ended.
     public func exec(_ id: String, _ options: ExecOptions) throws(RuntimeError) -> ExitStatus {
         let record = try record(id)
         let current = try state(id)
         guard current.status == .running, let pid = current.pid else {
             throw RuntimeError(.invalidState, id, "cannot exec in a container that is \(current.status.rawValue)")
         }
-        let spec: RuntimeSpec
+        var spec: RuntimeSpec
         do {
             spec = try JSONDecoder().decode(RuntimeSpec.self, from: Data(try Files.readBytes(directory(id) + "/config.json", stage: "exec")))
         } catch {
@@ -227,6 +233,13 @@ extension ContainerRuntime {
         }
         let cgroupProcs = record.cgroup.map { Cgroups.manager(recorded: $0, id: id).procsFiles } ?? []
         process.terminal = options.consoleSocket != nil
+        if options.privileged {
+            // Bits past the kernel's last capability are masked by capset and skipped by
+            // berth-init's bounding-set loop, so the full list is safe on older kernels.
+            let all = Capabilities.names
+            process.capabilities = RuntimeSpec.Capabilities(bounding: all, effective: all, permitted: all)
+            spec.linux?.seccomp = nil
+        }
         let plan = try LaunchPlan(execIn: id, pid: pid, spec: spec, rootfs: record.rootfs, process: process, cgroupProcs: cgroupProcs,
                                   consoleSocket: options.consoleSocket)
         let (monitor, _) = try spawnInit(plan.config, id: id, detach: false, scratch: directory(id))

@@ -55,7 +55,7 @@ struct ContainerCommandArgumentTests {
 
     @Test("bad arguments exit non-zero with a message naming what to do", arguments: [
         (["exec", "web"], "exec needs a command"),
-        (["exec", "--privileged", "web", "true"], "--privileged is not supported yet"),
+        (["cp", "-", "-"], "one of the paths must be SERVICE:PATH"),
         (["exec", "--index", "0", "web", "true"], "--index must be 1 or more"),
         (["cp", "a", "b"], "one of the paths must be SERVICE:PATH"),
         (["cp", "web:/a", "db:/b"], "copying between containers is not supported"),
