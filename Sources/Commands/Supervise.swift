@@ -75,7 +75,7 @@ struct Supervise: AsyncParsableCommand {
         // the command tree): its pages are unmapped once the work is done (ResidentMemory).
         let settled: @Sendable () -> Void = {
             let trim = ResidentMemory.trimFileMappings()
-            if let now = ResidentMemory.current() {
+            if logger.logLevel <= .debug, let now = ResidentMemory.current() {
                 logger.debug("unmapped \(trim.unmappedKiB) KiB of start-up code; VmRSS \(now.rss) KiB (anonymous \(now.anonymous), file \(now.file))")
             }
         }
