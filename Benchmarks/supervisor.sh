@@ -112,6 +112,7 @@ sup_idle=$(memory "$sup")
 # /etc/containers/containers.conf with default_ulimits at the hard limits (root lacks
 # CAP_SYS_RESOURCE; see /work/shared/peers/run.sh): an explicit --ulimit above them fails in crun.
 conmon="podman not installed"
+[ "${PODMAN:-1}" = 1 ] || conmon="not measured (PODMAN=0)"
 if command -v podman >/dev/null && [ "${PODMAN:-1}" = 1 ]; then
   rootfs=$(mktemp -d /tmp/berth-bench-rootfs.XXXX)
   mkdir -p "$rootfs/bin" && cp /bin/busybox "$rootfs/bin/busybox"

@@ -141,12 +141,15 @@ struct Supervise: AsyncParsableCommand {
         logger.info("supervising project \(name) (pid \(getpid()))")
         // `down` says when nothing is left; if it could not (it failed half-way, or was killed),
         // a look at the store once a minute ends a supervisor with nothing to supervise. One
-        // wake-up a minute, not a poll: the idle supervisor stays at 0% CPU.
+        // wake-up a minute, not a poll: the idle supervisor stays at 0% CPU. The same wake-up
+        // unmaps code pages the last minute's restarts and probes mapped (ResidentMemory).
         let engine = session.engine
         let housekeeping = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(60))
                 if ((try? engine.supervisedContainers(project: name)) ?? []).isEmpty { stop.yield("no containers left") }
+                // What restarts and probes mapped in the last minute goes again with the rest.
+                settled()
             }
         }
         defer { housekeeping.cancel() }
