@@ -69,7 +69,7 @@ let package = Package(
 
         // top
         .target(name: "Engine", dependencies: ["EngineAPI", "Runtime", "Images", "StateStore", "OCISpec", "SystemSupport", "Networking",
-                                               "Supervisor", "CLinuxShim"],
+                                               "Supervisor", "CLinuxShim", "CSystemd"],
                 exclude: ["README.md"]),
         .target(name: "Commands", dependencies: [
             "ComposeSpec", "YAML", "OCISpec", "Runtime", "Images",

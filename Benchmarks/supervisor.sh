@@ -6,6 +6,11 @@
 #    which includes docker's 100 ms back-off), polled every 2 ms from the runtime's state file;
 #  - CPU of the idle supervisor over IDLE seconds (utime+stime from /proc/PID/stat).
 # Compares with conmon's RSS when podman is installed (see /work/shared/peers/run.sh).
+# Memory is given as VmRSS (every page mapped, shared library pages included), PSS (shared pages
+# divided among the processes mapping them) and USS (pages only this process maps: what killing
+# it would free), summed over the process set for the per-container monitors and for conmon.
+# The supervisor's memory is read three times: settled after `up`, after the restarts, and after
+# the idle minute (its housekeeping look at the store ran once by then).
 #
 #   bash Benchmarks/supervisor.sh        # SERVICES=50 IDLE=60 SAMPLES=5 BUILD=release
 set -euo pipefail
@@ -45,16 +50,28 @@ for _ in $(seq 100); do [ -s "$BERTH_RUNTIME_DIR/supervisors/$project.pid" ] && 
 sup=$(cat "$BERTH_RUNTIME_DIR/supervisors/$project.pid")
 sleep 2
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-sup_rss=$(rss_kib "$sup")
-# Resident memory splits into the process's own (anonymous) pages and file pages of the binary and
-# the Swift runtime and Foundation libraries, which every berth process maps and shares.
-sup_anon=$(awk '/RssAnon/ {print $2}' "/proc/$sup/status")
-sup_pss=$(awk '/^Pss:/ {print $2}' "/proc/$sup/smaps_rollup")
-monitors=0; monitor_count=0
+# "VmRSS RssAnon PSS USS" in KiB for a set of pids (summed).
+memory() {
+  local rss=0 anon=0 pss=0 uss=0 pid
+  for pid in "$@"; do
+    read -r r a < <(awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} END {print r, a}' "/proc/$pid/status")
+    read -r p u < <(awk '/^Pss:/ {p=$2} /^Private_(Clean|Dirty):/ {u+=$2} END {print p, u}' "/proc/$pid/smaps_rollup")
+    rss=$((rss + r)); anon=$((anon + a)); pss=$((pss + p)); uss=$((uss + u))
+  done
+  echo "$rss $anon $pss $uss"
+}
+mib() { python3 -c "print('%.1f' % ($1 / 1024))"; }
+describe() {  # "VmRSS x MiB, anonymous y, PSS z, USS w" from memory's output
+  set -- $1
+  echo "VmRSS $(mib "$1") MiB, anonymous $(mib "$2") MiB, PSS $(mib "$3") MiB, USS $(mib "$4") MiB"
+}
+sup_settled=$(memory "$sup")
+monitor_pids=()
 for state in "$BERTH_RUNTIME_DIR"/runtime/*/state.json; do
-  m=$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['monitorPid'])" "$state")
-  monitors=$((monitors + $(rss_kib "$m"))); monitor_count=$((monitor_count + 1))
+  monitor_pids+=("$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['monitorPid'])" "$state")")
 done
+monitor_count=${#monitor_pids[@]}
+monitors=$(memory "${monitor_pids[@]}")
 
 # Restart latency: first restart of SAMPLES different services.
 latencies=()
@@ -81,15 +98,21 @@ PY
   latencies+=("$ms")
 done
 
+sup_after_restarts=$(memory "$sup")
+
 # Idle CPU.
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 t0=$(ticks "$sup"); sleep "$IDLE"; t1=$(ticks "$sup")
 cpu=$(python3 -c "print('%.2f' % (100.0 * ($t1 - $t0) / $hz / $IDLE))")
+sup_idle=$(memory "$sup")
 
 # The peer: one conmon per container under podman. A busybox rootfs imported as an image, the
-# same number of containers started detached, their conmons' VmRSS summed.
+# same number of containers started detached, their conmons' memory summed. On this VM podman needs
+# /etc/containers/containers.conf with default_ulimits at the hard limits (root lacks
+# CAP_SYS_RESOURCE; see /work/shared/peers/run.sh): an explicit --ulimit above them fails in crun.
 conmon="podman not installed"
+[ "${PODMAN:-1}" = 1 ] || conmon="not measured (PODMAN=0)"
 if command -v podman >/dev/null && [ "${PODMAN:-1}" = 1 ]; then
   rootfs=$(mktemp -d /tmp/berth-bench-rootfs.XXXX)
   mkdir -p "$rootfs/bin" && cp /bin/busybox "$rootfs/bin/busybox"
@@ -98,8 +121,7 @@ if command -v podman >/dev/null && [ "${PODMAN:-1}" = 1 ]; then
   names=()
   podman ps -a --format '{{.Names}}' | grep '^berth-bench-' | xargs -r podman rm -f -t 0 >/dev/null 2>&1 || true
   for i in $(seq -w 1 "$SERVICES"); do
-    # This VM's root lacks CAP_SYS_RESOURCE: rlimits are capped at the current hard limits.
-    if podman run -d --ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit "nproc=$(ulimit -Hu):$(ulimit -Hu)" --name "berth-bench-$i" localhost/berth-bench-busybox /bin/busybox sleep 3600 >/dev/null 2>"$dir/podman.err"; then
+    if podman run -d --name "berth-bench-$i" localhost/berth-bench-busybox /bin/busybox sleep 3600 >/dev/null 2>"$dir/podman.err"; then
       names+=("berth-bench-$i")
     else
       podman rm -f -t 0 "berth-bench-$i" >/dev/null 2>&1 || true
@@ -107,12 +129,10 @@ if command -v podman >/dev/null && [ "${PODMAN:-1}" = 1 ]; then
     fi
   done
   if [ ${#names[@]} -gt 0 ]; then
-    total=0
-    for name in "${names[@]}"; do
-      pid=$(podman inspect --format '{{.State.ConmonPid}}' "$name")
-      total=$((total + $(rss_kib "$pid")))
-    done
-    conmon="${#names[@]} conmon processes, total VmRSS $((total / 1024)) MiB ($((total / ${#names[@]})) KiB each)"
+    conmon_pids=()
+    for name in "${names[@]}"; do conmon_pids+=("$(podman inspect --format '{{.State.ConmonPid}}' "$name")"); done
+    total=$(memory "${conmon_pids[@]}")
+    conmon="${#names[@]} conmon processes, summed: $(describe "$total") ($(( $(echo "$total" | cut -d' ' -f1) / ${#names[@]} )) KiB VmRSS each)"
     podman rm -f -t 0 "${names[@]}" >/dev/null 2>&1 || true
   else
     conmon="podman could not start a container here: $(head -c 300 "$dir/podman.err")"
@@ -120,8 +140,10 @@ if command -v podman >/dev/null && [ "${PODMAN:-1}" = 1 ]; then
 fi
 cat <<EOF2
 build: $BUILD, services: $SERVICES
-supervisor VmRSS: $((sup_rss / 1024)).$(( (sup_rss % 1024) * 10 / 1024 )) MiB ($sup_rss KiB), of which anonymous $((sup_anon / 1024)) MiB; PSS $((sup_pss / 1024)) MiB
-berth-init monitors: $monitor_count, total VmRSS $((monitors / 1024)) MiB ($((monitors / monitor_count)) KiB each)
+supervisor, settled after up: $(describe "$sup_settled")
+supervisor, after ${SAMPLES} restarts: $(describe "$sup_after_restarts")
+supervisor, after ${IDLE}s idle: $(describe "$sup_idle")
+berth-init monitors: $monitor_count, summed: $(describe "$monitors") ($(( $(echo "$monitors" | cut -d' ' -f1) / monitor_count )) KiB VmRSS each)
 first-restart latency after kill -9 (ms): ${latencies[*]}
 idle supervisor CPU over ${IDLE}s: ${cpu}%
 conmon: $conmon

@@ -53,6 +53,8 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
+#include "journal-writer.h"
+
 #define MAX_ITEMS 512
 
 struct mount_entry {
@@ -111,6 +113,7 @@ struct config {
     int log_max_files;          // files kept, the live one included (docker's max-file)
     int log_tee;                // also copy the output to the monitor's stdout/stderr (berth run)
     int log_terminal;           // process.terminal with a captured log: the monitor reads the pty master
+    int log_journal;            // log_path is journald's socket: entries, not a file (journal-writer.c)
 };
 
 static struct config cfg;
@@ -270,6 +273,10 @@ static void parse_config(char *buf, size_t len) {
         else if (!strcmp(key, "logtee")) cfg.log_tee = 1;
         else if (!strcmp(key, "logterminal")) cfg.log_terminal = 1;
         else if (!strcmp(key, "logmaxfiles")) cfg.log_max_files = (int)strtol(value, NULL, 10);
+        else if (!strcmp(key, "logjournal")) cfg.log_journal = 1;
+        else if (!strcmp(key, "logfield")) {
+            if (journal_add_field(value) < 0) fail_to(report_fd, 1, "config: journal field %.64s: %s", value, strerror(errno));
+        }
         else fail_to(report_fd, 1, "config: unknown record %s", key);
     }
     cfg.argv[cfg.argc] = NULL;
@@ -768,6 +775,10 @@ static void log_rotate(void) {
 
 static void log_write(const struct log_stream *s, const char *line, size_t n) {
     static const char hex[] = "0123456789abcdef";
+    if (cfg.log_journal) {
+        journal_send(log_fd, s == &log_streams[0] ? 6 : 3, line, n);
+        return;
+    }
     char *o = log_record;
     o += sizeof "{\"log\":\"" - 1;
     memcpy(log_record, "{\"log\":\"", sizeof "{\"log\":\"" - 1);
@@ -860,7 +871,12 @@ static void log_drain(struct log_stream *s) {
 // Before the clone: the pipes the container writes to, and the log file. Failures are reported
 // like any set-up failure, so a container never runs with its output going nowhere.
 static void log_open(int pipes[2][2]) {
-    log_fd = open(cfg.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (cfg.log_journal) {
+        log_fd = journal_connect(cfg.log_path);
+        if (log_fd < 0) fail_to(report_fd, 1, "logs: journald's socket %s: %s (is systemd-journald running?)", cfg.log_path, strerror(errno));
+    } else {
+        log_fd = open(cfg.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    }
     if (log_fd < 0) fail_to(report_fd, 1, "logs: open %s: %s", cfg.log_path, strerror(errno));
     struct stat st;
     log_size = fstat(log_fd, &st) == 0 ? (long long)st.st_size : 0;

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <spawn.h>
+#include <malloc.h>  // malloc_trim: the supervisor returns start-up heap after settling
 
 // glibc ≥ 2.10 exports both; the prototypes are repeated here exactly as <unistd.h> and
 // <sys/socket.h> give them with _GNU_SOURCE.

@@ -6,6 +6,9 @@ import Foundation
 /// the plain `console.log` detached containers write.
 enum ContainerLogTail {
     static func lines(of id: String, locations: EngineLocations, count: Int) -> [String] {
+        if LocalEngine.logDriver(id, locations: locations) == "journald" {
+            return LocalEngine.logSource(id, locations: locations).readAll().suffix(count).map { $0.text.trimmingCharacters(in: .newlines) }
+        }
         let directory = locations.data + "/containers/" + id
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         if let json = names.filter({ $0.hasSuffix("json.log") }).sorted().first,

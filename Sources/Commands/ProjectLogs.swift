@@ -26,7 +26,7 @@ final class ProjectLogs {
     let selects: (ObservedContainer) -> Bool
     var filter: Filter
     var printer: LogPrinter
-    private(set) var followed: [String: (container: ObservedContainer, reader: ContainerLogReader)] = [:]
+    private(set) var followed: [String: (container: ObservedContainer, reader: any ContainerLogSource)] = [:]
 
     init(session: EngineSession, project: String, filter: Filter, printer: LogPrinter,
          selects: @escaping (ObservedContainer) -> Bool) {
@@ -51,11 +51,12 @@ final class ProjectLogs {
             printer.add(container)
             let path = session.engine.locations.log(container.id)
             // The monitor creates the file when it launches the container, so only a container
-            // whose output is not kept has none.
-            if !FileManager.default.fileExists(atPath: path) {
+            // whose output is not kept (or goes to the journal) has none.
+            let journal = session.engine.logDriver(container.id) == "journald"
+            if !journal && !FileManager.default.fileExists(atPath: path) {
                 Console.warn("\(container.name): no log to show (its logging driver is none, or it was created before Berth kept logs)")
             }
-            let reader = ContainerLogReader(path: path)
+            let reader = session.engine.logSource(container.id)
             followed[container.id] = (container, reader)
             var entries = reader.readAll().filter(filter.admits)
             if let tail = filter.tail { entries = Array(entries.suffix(tail)) }
@@ -71,7 +72,7 @@ final class ProjectLogs {
         var batch: [(LogEntry, ObservedContainer)] = []
         for container in current where followed[container.id] == nil {
             printer.add(container)
-            let reader = ContainerLogReader(path: session.engine.locations.log(container.id))
+            let reader = session.engine.logSource(container.id)
             followed[container.id] = (container, reader)
             batch += reader.readAll().filter(filter.admits).map { ($0, container) }
         }

@@ -70,6 +70,8 @@ extension Supervise {
         }
         defer { sources.forEach { $0.cancel() } }
         try await supervisor.start()
+        // As the project's supervisor does: start-up code pages are unmapped once settled.
+        ResidentMemory.trimFileMappings()
         logger.info("supervising service \(name) of \(loaded.name) (pid \(getpid()), ready when \(readiness.rawValue))")
 
         var readySent = false

@@ -37,6 +37,9 @@ extension LocalEngine {
             id: record.id, name: record.name, service: record.service, state: state, pid: record.pid.map { Int32($0) },
             exitCode: record.exitCode.map { Int32(truncatingIfNeeded: $0) }, policy: settings.restart,
             healthCheck: settings.healthCheck, health: health, restartCount: record.restartCount,
+            // A start by the user zeroes the count and so starts the back-off again (docker's
+            // `start` resets its restart manager); restarts by policy count from 1.
+            restartDelay: record.restartCount == 0 ? nil : record.restartDelay,
             stoppedByUser: record.stoppedByUser, startedAt: record.startedAt, finishedAt: record.finishedAt)
         if state == .running || state == .paused { container.monitorPID = monitorPID(record.id) }
         return container
@@ -87,7 +90,8 @@ extension LocalEngine {
     /// A restart by policy, under the project lock so it never interleaves with a command on the
     /// project. Starts nothing (returns nil) when the container is gone, was stopped by the user,
     /// or already runs again.
-    public func restartBySupervisor(_ id: String, restartCount: Int, project: String) async throws(EngineError) -> SupervisedContainer? {
+    public func restartBySupervisor(_ id: String, restartCount: Int, restartDelay: Double? = nil,
+                                    project: String) async throws(EngineError) -> SupervisedContainer? {
         let lockDirectory = locations.runtime + "/locks"
         let lock = try await Blocking.run { () throws(EngineError) -> ProjectLock in
             do throws(StateError) { return try ProjectLock.acquire(project: project, directory: lockDirectory, timeout: .seconds(600)) } catch {
@@ -98,6 +102,13 @@ extension LocalEngine {
         guard let record = try stateCall("container \(id)", { () throws(StateError) in try store.container(id: id) }) else { return nil }
         let current = try refresh(record)
         guard !current.stoppedByUser, current.state == .exited else { return nil }
+        // The back-off is recorded before the start: a supervisor killed during the launch leaves
+        // it for the next one.
+        if let restartDelay {
+            _ = try stateCall("container \(id)") { () throws(StateError) in
+                try store.updateContainer(id: id) { $0.restartDelay = restartDelay }
+            }
+        }
         try await start(id, restartCount: restartCount)
         return supervised(try stored(id))
     }
@@ -261,14 +272,14 @@ public struct LocalSupervisorActions: SupervisorActions {
         return container
     }
 
-    public func restart(_ id: String, restartCount: Int) async throws -> SupervisedContainer? {
+    public func restart(_ id: String, restartCount: Int, restartDelay: Double) async throws -> SupervisedContainer? {
         if service != nil { return nil }
         // A per-service unit may have started since the last reload: the container is its now.
         if let container = try engine.supervisedContainers(project: project).first(where: { $0.id == id }),
            !servicesWithTheirOwnSupervisor([container.service]).isEmpty {
             return nil
         }
-        return try await engine.restartBySupervisor(id, restartCount: restartCount, project: project)
+        return try await engine.restartBySupervisor(id, restartCount: restartCount, restartDelay: restartDelay, project: project)
     }
 
     private func servicesWithTheirOwnSupervisor(_ services: Set<String>) -> Set<String> {

@@ -309,7 +309,7 @@ public final class LocalEngine: ContainerEngine {
         // Detached: the monitor outlives this process, so it must not hold our stdio. It captures
         // the container's output into the json-file log beside the layer (driver `none`: nowhere).
         // Attached (`run`): the monitor shares our stdio and copies the output to it as well.
-        var capture = logging.capture(path: locations.log(id))
+        var capture = logging.capture(path: locations.log(id), container: id)
         if capture == nil && spec?.process?.terminal == true {
             // Driver none with a tty: the pty master still needs a reader, or the container blocks.
             capture = ContainerRuntime.LogCapture(path: "/dev/null")

@@ -1,14 +1,27 @@
 import EngineAPI
+import Foundation
 import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A container's `logging` as the engine honours it: docker's `json-file` driver written by the
-/// container's monitor, `none`, or `local` (written as json-file with local's default rotation of
-/// 20 MiB × 5 files, since Berth has no binary log format of its own). The settings travel in the
-/// bundle's annotations, so a container restarted from its durable `config.json` keeps them.
+/// container's monitor, `none`, `local` (written as json-file with local's default rotation of
+/// 20 MiB × 5 files, since Berth has no binary log format of its own), or `journald` (entries
+/// the monitor sends to journald's socket, with docker's fields; `berth logs` reads them back
+/// through libsystemd). The settings travel in the bundle's annotations, so a container
+/// restarted from its durable `config.json` keeps them.
 struct LogSettings: Sendable, Hashable {
     enum Driver: String, Sendable, Hashable {
         case jsonFile = "json-file"
         case none
+        case journald
+    }
+
+    /// journald's native socket; `BERTH_JOURNAL_SOCKET` points elsewhere (a journald a test
+    /// runs in a mount namespace of its own binds the usual path, so tests rarely need it).
+    static var journalSocket: String {
+        ProcessInfo.processInfo.environment["BERTH_JOURNAL_SOCKET"].flatMap { $0.isEmpty ? nil : $0 } ?? "/run/systemd/journal/socket"
     }
 
     var driver: Driver
@@ -16,6 +29,10 @@ struct LogSettings: Sendable, Hashable {
     var maxSize: Int64?
     /// `max-file`: files kept, the live one included.
     var maxFiles: Int
+    /// journald: the container's name and `tag` (docker's CONTAINER_TAG and SYSLOG_IDENTIFIER;
+    /// the short id when nil).
+    var journalName: String?
+    var journalTag: String?
 
     /// Options docker's json-file driver takes that change nothing in the file Berth writes
     /// (`labels`/`env`/`tag` add attributes docker's own readers show, `compress` gzips rotated
@@ -25,6 +42,8 @@ struct LogSettings: Sendable, Hashable {
     static let driverAnnotation = "io.berth.log.driver"
     static let maxSizeAnnotation = "io.berth.log.max-size"
     static let maxFilesAnnotation = "io.berth.log.max-file"
+    static let journalNameAnnotation = "io.berth.log.journald.name"
+    static let journalTagAnnotation = "io.berth.log.journald.tag"
 
     /// Checks `logging` against what the engine can do; anything else is refused, naming it.
     init(_ logging: ContainerSpec.Logging, container: String) throws(EngineError) {
@@ -47,9 +66,28 @@ struct LogSettings: Sendable, Hashable {
                 throw EngineError(.unsupported, object: object, "logging.options.\(option): the none driver takes no options")
             }
         case "journald":
-            throw EngineError(.unsupported, object: object, "logging.driver journald is not supported yet: use json-file (the default) or none")
+            driver = .journald
+            maxSize = nil
+            maxFiles = 1
+            journalName = container
+            if let tag = options.removeValue(forKey: "tag") {
+                guard !tag.contains("{{"), !tag.contains("\n"), !tag.isEmpty else {
+                    throw EngineError(.unsupported, object: object, "logging.options.tag \"\(tag)\": only a literal tag is supported with journald, not a template")
+                }
+                journalTag = tag
+            }
+            for option in ["max-size", "max-file", "compress"] where options[option] != nil {
+                throw EngineError(.unsupported, object: object, "logging.options.\(option): the journald driver does not rotate (journald keeps its own limits)")
+            }
+            // As `up` starts the container, not later: a missing journal is said at once.
+            let socket = Self.journalSocket
+            var status = stat()
+            guard stat(socket, &status) == 0, status.st_mode & S_IFMT == S_IFSOCK else {
+                throw EngineError(.unsupported, object: object,
+                                  "logging.driver journald: the journal is not running (no socket at \(socket)): start systemd-journald, or use the json-file driver")
+            }
         case let other:
-            throw EngineError(.unsupported, object: object, "logging.driver \(other) is not supported: use json-file (the default), local or none")
+            throw EngineError(.unsupported, object: object, "logging.driver \(other) is not supported: use json-file (the default), local, journald or none")
         }
         if let text = options.removeValue(forKey: "max-size") {
             guard let bytes = Self.bytes(text), bytes > 0 else {
@@ -77,17 +115,45 @@ struct LogSettings: Sendable, Hashable {
         driver = annotations[Self.driverAnnotation].flatMap(Driver.init(rawValue:)) ?? .jsonFile
         maxSize = annotations[Self.maxSizeAnnotation].flatMap { Int64($0) }
         maxFiles = annotations[Self.maxFilesAnnotation].flatMap { Int($0) } ?? 1
+        journalName = annotations[Self.journalNameAnnotation]
+        journalTag = annotations[Self.journalTagAnnotation]
+        project = annotations["com.docker.compose.project"]
+        service = annotations["com.docker.compose.service"]
     }
+
+    /// The compose project and service, for journal fields (from the labels in the annotations).
+    private var project: String?
+    private var service: String?
 
     var annotations: [String: String] {
         var annotations = [Self.driverAnnotation: driver.rawValue, Self.maxFilesAnnotation: String(maxFiles)]
         if let maxSize { annotations[Self.maxSizeAnnotation] = String(maxSize) }
+        if let journalName { annotations[Self.journalNameAnnotation] = journalName }
+        if let journalTag { annotations[Self.journalTagAnnotation] = journalTag }
         return annotations
     }
 
-    /// What the runtime is asked to do with the container's output, given its log file.
-    func capture(path: String) -> ContainerRuntime.LogCapture? {
-        driver == .jsonFile ? ContainerRuntime.LogCapture(path: path, maxSize: maxSize, maxFiles: maxFiles) : nil
+    /// What the runtime is asked to do with container `id`'s output, given its log file.
+    func capture(path: String, container id: String) -> ContainerRuntime.LogCapture? {
+        switch driver {
+        case .jsonFile: return ContainerRuntime.LogCapture(path: path, maxSize: maxSize, maxFiles: maxFiles)
+        case .none: return nil
+        case .journald: return ContainerRuntime.LogCapture(path: Self.journalSocket, journalFields: journalFields(id))
+        }
+    }
+
+    /// The fields of every journal entry of container `id`: docker's journald driver's, and
+    /// compose's project and service as its `labels` option would add them.
+    func journalFields(_ id: String) -> [String] {
+        let short = String(id.prefix(12))
+        var fields = ["CONTAINER_ID=" + short, "CONTAINER_ID_FULL=" + id]
+        if let journalName { fields.append("CONTAINER_NAME=" + journalName) }
+        fields.append("CONTAINER_TAG=" + (journalTag ?? short))
+        fields.append("SYSLOG_IDENTIFIER=" + (journalTag ?? short))
+        if let project { fields.append("COM_DOCKER_COMPOSE_PROJECT=" + project) }
+        if let service { fields.append("COM_DOCKER_COMPOSE_SERVICE=" + service) }
+        // A value with a newline would end the field early (journald's text form): cut there.
+        return fields.map { String($0.prefix { $0 != "\n" }) }
     }
 
     /// docker's size syntax (`units.RAMInBytes`): a number with an optional b, k, m or g

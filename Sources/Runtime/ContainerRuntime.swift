@@ -72,12 +72,17 @@ public struct ContainerRuntime: Sendable {
         /// for a container run in the foreground); with `process.terminal` the monitor also relays
         /// its stdin to the pty, its terminal in raw mode, and passes window size changes on.
         public var tee: Bool
+        /// The journald driver: `path` is journald's native socket, and each line is sent there
+        /// as an entry carrying these `KEY=value` fields (CONTAINER_ID, CONTAINER_NAME, …); nil
+        /// writes the json-file log.
+        public var journalFields: [String]?
 
-        public init(path: String, maxSize: Int64? = nil, maxFiles: Int = 1, tee: Bool = false) {
+        public init(path: String, maxSize: Int64? = nil, maxFiles: Int = 1, tee: Bool = false, journalFields: [String]? = nil) {
             self.path = path
             self.maxSize = maxSize
             self.maxFiles = maxFiles
             self.tee = tee
+            self.journalFields = journalFields
         }
     }
 
@@ -158,6 +163,10 @@ public struct ContainerRuntime: Sendable {
             plan.config.add("logpath", log.path)
             if let maxSize = log.maxSize, maxSize > 0 { plan.config.add("logmaxsize", String(maxSize)) }
             plan.config.add("logmaxfiles", String(max(1, log.maxFiles)))
+            if let fields = log.journalFields {
+                plan.config.add("logjournal")
+                for field in fields { plan.config.add("logfield", field) }
+            }
             if log.tee { plan.config.add("logtee") } else { outputFile = "/dev/null" }
         }
         let (monitor, pid) = try spawnInit(plan.config, id: id, detach: options.detach, scratch: dir,

@@ -48,6 +48,10 @@ public struct ContainerRecord: Codable, Sendable, Hashable, FetchableRecord, Per
     /// How the container is supervised (restart policy, health check), as JSON the engine writes
     /// at create time and reads back; opaque to the store.
     public var supervision: String?
+    /// The back-off the supervisor waits before its next restart by policy after a short run
+    /// (docker's 100 ms doubling to a minute), so a new supervisor continues it instead of
+    /// starting again from 100 ms; nil before the first restart.
+    public var restartDelay: Double? = nil
 
     public init(id: String, name: String, project: String, service: String, number: Int, oneoff: Bool = false,
                 image: String, imageID: String, configHash: String, labels: [String: String] = [:],

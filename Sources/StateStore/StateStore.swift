@@ -142,6 +142,12 @@ public final class StateStore: Sendable {
                 table.column("attributes", .jsonText).notNull()
             }
         }
+        // The supervisor's back-off, so a replacement supervisor continues it.
+        migrator.registerMigration("supervisor-backoff-v1") { db in
+            try db.alter(table: ContainerRecord.databaseTableName) { table in
+                table.add(column: "restartDelay", .double)
+            }
+        }
         return migrator
     }
 

@@ -75,6 +75,11 @@ public struct RestartBackoff: Sendable, Hashable, Codable {
 
     public init() {}
 
+    /// The back-off at `delay`, as a previous supervisor left it (clamped to 100 ms … 1 min).
+    public init(delay: Double) {
+        self.delay = min(max(delay, Self.initial), Self.maximum)
+    }
+
     /// The wait before restarting a container that ran `ranFor` seconds; advances the back-off.
     public mutating func next(ranFor: Double) -> Double {
         if ranFor >= Self.resetAfter { delay = Self.initial }

@@ -13,7 +13,6 @@ public actor ServiceSupervisor {
     private let onChange: @Sendable ([SupervisedContainer]) -> Void
 
     private var tracked: [String: SupervisedContainer] = [:]
-    private var backoff: [String: RestartBackoff] = [:]
     private var healthTasks: [String: Task<Void, Never>] = [:]
     private var restartTasks: [String: Task<Void, Never>] = [:]
     private var exitTask: Task<Void, Never>?
@@ -107,7 +106,6 @@ public actor ServiceSupervisor {
         healthTasks.removeValue(forKey: id)?.cancel()
         restartTasks.removeValue(forKey: id)?.cancel()
         tracked[id] = nil
-        backoff[id] = nil
     }
 
     private func handleExit(_ id: String) async {
@@ -136,21 +134,25 @@ public actor ServiceSupervisor {
         let count = container.policy.effectiveCount(container.restartCount, ranFor: ranFor)
         guard container.policy.shouldRestart(exitCode: container.exitCode ?? 0, restartCount: count,
                                              stoppedByUser: container.stoppedByUser) else { return }
-        let delay = container.policy.delay ?? backoff[container.id, default: RestartBackoff()].next(ranFor: ranFor)
+        // The back-off lives in the store with the container, not here: a supervisor that
+        // replaces a killed one continues it (a crash loop stays at its minute, not 100 ms).
+        var backoff = container.restartDelay.map(RestartBackoff.init(delay:)) ?? RestartBackoff()
+        let wait = backoff.next(ranFor: ranFor)
+        let delay = container.policy.delay ?? wait
         tracked[container.id]?.state = .restarting
         let id = container.id
         logger.info("\(container.name): restarting in \(Int(delay * 1000)) ms (restart \(count + 1))")
-        restartTasks[id] = Task {
+        restartTasks[id] = Task { [next = backoff.delay] in
             try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
             if Task.isCancelled { return }
-            await self.performRestart(id, restartCount: count + 1)
+            await self.performRestart(id, restartCount: count + 1, restartDelay: next)
         }
     }
 
-    private func performRestart(_ id: String, restartCount: Int) async {
+    private func performRestart(_ id: String, restartCount: Int, restartDelay: Double) async {
         restartTasks[id] = nil
         do {
-            guard let container = try await actions.restart(id, restartCount: restartCount) else {
+            guard let container = try await actions.restart(id, restartCount: restartCount, restartDelay: restartDelay) else {
                 logger.info("\(tracked[id]?.name ?? id): not restarted: it was stopped, started or removed meanwhile")
                 if let current = try? await actions.containers().first(where: { $0.id == id }) {
                     tracked[id] = current

@@ -24,6 +24,9 @@ public struct SupervisedContainer: Sendable, Hashable, Codable {
     /// The health state machine, for containers with a check; nil before the first probe.
     public var health: HealthState?
     public var restartCount: Int
+    /// The back-off the next restart after a short run waits (`RestartBackoff.delay`), as the
+    /// store keeps it; nil for the first restart.
+    public var restartDelay: Double?
     /// Set by the engine when the user stops or kills the container, cleared when the user starts it.
     public var stoppedByUser: Bool
     public var startedAt: Date?
@@ -31,7 +34,8 @@ public struct SupervisedContainer: Sendable, Hashable, Codable {
 
     public init(id: String, name: String, service: String, state: State, pid: Int32? = nil, exitCode: Int32? = nil,
                 policy: RestartPolicy = .no, healthCheck: HealthCheck? = nil, health: HealthState? = nil,
-                restartCount: Int = 0, stoppedByUser: Bool = false, startedAt: Date? = nil, finishedAt: Date? = nil) {
+                restartCount: Int = 0, restartDelay: Double? = nil, stoppedByUser: Bool = false,
+                startedAt: Date? = nil, finishedAt: Date? = nil) {
         self.id = id
         self.name = name
         self.service = service
@@ -42,6 +46,7 @@ public struct SupervisedContainer: Sendable, Hashable, Codable {
         self.healthCheck = healthCheck
         self.health = health
         self.restartCount = restartCount
+        self.restartDelay = restartDelay
         self.stoppedByUser = stoppedByUser
         self.startedAt = startedAt
         self.finishedAt = finishedAt

@@ -6,10 +6,11 @@ public protocol SupervisorActions: Sendable {
     func containers() async throws -> [SupervisedContainer]
     /// The container after its process ended, once its exit is recorded; nil when it is gone.
     func exited(_ id: String) async -> SupervisedContainer?
-    /// Starts the stopped container `id` again, recording `restartCount`. Returns nil, starting
+    /// Starts the stopped container `id` again, recording `restartCount` and `restartDelay` (the
+    /// back-off after this restart, so a later supervisor continues it). Returns nil, starting
     /// nothing, when the container changed meanwhile (removed, stopped by the user, started by
     /// someone else): the user's last word wins.
-    func restart(_ id: String, restartCount: Int) async throws -> SupervisedContainer?
+    func restart(_ id: String, restartCount: Int, restartDelay: Double) async throws -> SupervisedContainer?
     /// Runs the health probe inside the container, bounded by the check's timeout.
     func probe(_ id: String, check: HealthCheck) async -> ProbeResult
     /// Makes a health change durable, for `ps`, `inspect`, `up --wait` and a later supervisor.

@@ -210,7 +210,7 @@ struct ContainerLogCaptureTests {
     }
 
     @Test("driver none keeps no log; a driver Berth lacks is refused when the container is created", arguments: [
-        ("none", nil), ("journald", "journald"), ("syslog", "syslog"),
+        ("none", nil), ("gelf", "gelf"), ("syslog", "syslog"),
     ] as [(String, String?)])
     func drivers(driver: String, refusal: String?) async throws {
         let area = try EngineFixture.Area()
