@@ -20,8 +20,10 @@ IDLE=${IDLE:-60}
 SAMPLES=${SAMPLES:-5}
 BUILD=${BUILD:-release}
 [ "$(id -u)" = 0 ] || { echo "run as root"; exit 1; }
-swift build -c "$BUILD" --product berth >/dev/null
-swift build -c "$BUILD" --product berth-init >/dev/null
+# Release builds link the Swift runtime statically, as the README builds them (see README).
+STATIC=(); [ "$BUILD" = release ] && STATIC=(--static-swift-stdlib)
+swift build -c "$BUILD" "${STATIC[@]}" --product berth >/dev/null
+swift build -c "$BUILD" "${STATIC[@]}" --product berth-init >/dev/null
 BERTH=$PWD/.build/$BUILD/berth
 IMAGES=${IMAGES:-/tmp/berth-engine-images}
 [ -f "$IMAGES/busybox/index.json" ] || bash Tests/ImagesTests/Fixtures/build-images.sh "$IMAGES" >/dev/null
