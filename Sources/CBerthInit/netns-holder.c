@@ -26,6 +26,10 @@
 // its own namespace (the Engine puts each bridge's isolation and masquerade rules there).
 // slirp4netns ends when the holder does: it watches a pipe only the holder writes to. If it
 // cannot start, the holder runs on without a way out (no tap0), which the Engine reports.
+// Where the kernel has IPv6, slirp4netns also gets --enable-ipv6: tap0 then takes an fd00::/64
+// address and a default route from slirp's router advertisements, which a namespace that
+// forwards accepts only with accept_ra=2 (set on `default` before tap0 exists), and bridges of
+// networks with enable_ipv6 are masqueraded out through it like IPv4 ones.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -118,6 +122,18 @@ static void serve(int conn) {
     while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {}
 }
 
+// Whether this kernel has IPv6 (it may be disabled at boot with ipv6.disable=1).
+static int has_ipv6(void) { return access("/proc/sys/net/ipv6", F_OK) == 0; }
+
+// Writes `value` to the sysctl file `path`; 0 on success.
+static int write_sysctl(const char *path, const char *value) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = write(fd, value, strlen(value));
+    close(fd);
+    return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
 static void start_slirp(const char *slirp, pid_t holder, int lifeline[2]) {
     close(lifeline[1]);
     int ready[2];
@@ -138,7 +154,12 @@ static void start_slirp(const char *slirp, pid_t holder, int lifeline[2]) {
         int null = open("/dev/null", O_RDWR);
         if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); }
         char *args[] = { (char *)slirp, "--configure", "--mtu=65520", "--disable-host-loopback", "--exit-fd=3",
-                         "--ready-fd=4", "--netns-type=path", user, net, "tap0", NULL };
+                         "--ready-fd=4", "--netns-type=path", user, net, "tap0", NULL, NULL };
+        if (has_ipv6()) {
+            // Inserted before the positional arguments (the namespace path and the tap name).
+            memmove(&args[8], &args[7], 3 * sizeof args[0]);
+            args[7] = "--enable-ipv6";
+        }
         execv(slirp, args);
         _exit(127);
     }
@@ -179,9 +200,10 @@ int netns_holder_main(int argc, char **argv) {
         if (slirp) {
             close(lifeline[0]);
             // Only this namespace forwards; the host's setting is untouched.
-            int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-            if (fd < 0 || write(fd, "1", 1) != 1) die(report, "write /proc/sys/net/ipv4/ip_forward");
-            close(fd);
+            if (write_sysctl("/proc/sys/net/ipv4/ip_forward", "1") < 0) die(report, "write /proc/sys/net/ipv4/ip_forward");
+            // IPv6 is best effort: without it the namespace still has its IPv4 way out.
+            if (has_ipv6() && write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1") == 0)
+                (void)write_sysctl("/proc/sys/net/ipv6/conf/default/accept_ra", "2");
         }
         // lo up: the DNS server and the forwarder will listen inside.
         int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
