@@ -29,8 +29,11 @@ DNS_QUERIES=${DNS_QUERIES:-20000}
 for tool in iperf3 ab busybox python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool (see .ci/deps)"; exit 1; }
 done
-swift build -c release --product berth-netbench >/dev/null
-BENCH=$PWD/.build/release/berth-netbench
+# SCRATCH: a build directory other than .build (a release build beside a debug one in use).
+SCRATCH=${SCRATCH:-$PWD/.build}
+release() { swift build -c release --scratch-path "$SCRATCH" --product "$1" >/dev/null; }
+release berth-netbench
+BENCH=$SCRATCH/release/berth-netbench
 WORK=$(mktemp -d)
 pids=()
 cleanup() {
@@ -129,9 +132,9 @@ if [ "${ROOTLESS:-0}" = 1 ]; then
   # Rootless, side by side: podman's rootlessport against berth's forwarder, same image, same user.
   BENCH_USER=${BENCH_USER:-berth-test}
   command -v podman >/dev/null || { echo "rootless: podman is not installed"; exit 0; }
-  swift build -c release --product berth >/dev/null && swift build -c release --product berth-init >/dev/null
+  release berth && release berth-init
   home=$WORK/home; mkdir -p "$home/.config/containers" "$home/xdg" "$WORK/bin" "$WORK/project" "$WORK/rootfs"
-  cp .build/release/berth .build/release/berth-init "$WORK/bin/"
+  cp "$SCRATCH/release/berth" "$SCRATCH/release/berth-init" "$WORK/bin/"
   # The podman store of this run only (vfs needs nothing of the host; the image is small).
   printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/storage"\nrunroot = "%s/xdg/containers"\n' "$home" "$home" \
     > "$home/.config/containers/storage.conf"
