@@ -18,6 +18,8 @@
 //   op 1  socket(domain, type, protocol) in the holder's network namespace
 //   op 2  the same inside the network namespace of process `pid`
 //   op 3  exit (the last rootless network is gone)
+//   op 4  `pid` (1 to 16) sockets like op 1 at once, all in one SCM_RIGHTS message: a port
+//         forwarder keeps a few in stock, so a new connection costs no round trip to the holder
 // The invoking process exits 0 once the holder listens (after writing PIDFILE), or 1 with the
 // reason on stderr; the holder itself is detached and lives until op 3 or SIGTERM.
 //
@@ -75,24 +77,28 @@ static int run_map_helper(const char *helper, pid_t pid, const char *map) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-static void send_answer(int conn, int32_t error, int fd) {
+#define MAX_BATCH 16
+
+static void send_answers(int conn, int32_t error, const int *fds, int count) {
     struct msghdr msg = {0};
     struct iovec iov = { &error, sizeof error };
-    char control[CMSG_SPACE(sizeof(int))];
+    char control[CMSG_SPACE(MAX_BATCH * sizeof(int))];
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    if (fd >= 0) {
+    if (count > 0) {
         memset(control, 0, sizeof control);
         msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
+        msg.msg_controllen = CMSG_SPACE((size_t)count * sizeof(int));
         struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
         cmsg->cmsg_level = SOL_SOCKET;
         cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+        cmsg->cmsg_len = CMSG_LEN((size_t)count * sizeof(int));
+        memcpy(CMSG_DATA(cmsg), fds, (size_t)count * sizeof(int));
     }
     while (sendmsg(conn, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
 }
+
+static void send_answer(int conn, int32_t error, int fd) { send_answers(conn, error, &fd, fd >= 0 ? 1 : 0); }
 
 static void serve(int conn) {
     struct holder_request req;
@@ -104,6 +110,20 @@ static void serve(int conn) {
         int fd = socket(req.domain, req.type | SOCK_CLOEXEC, req.protocol);
         send_answer(conn, fd < 0 ? errno : 0, fd);
         if (fd >= 0) close(fd);
+        return;
+    }
+    if (req.op == 4) {
+        if (req.pid < 1 || req.pid > MAX_BATCH) { send_answer(conn, EINVAL, -1); return; }
+        int fds[MAX_BATCH], count = 0;
+        int32_t error = 0;
+        while (count < req.pid) {
+            int fd = socket(req.domain, req.type | SOCK_CLOEXEC, req.protocol);
+            if (fd < 0) { error = errno; break; }
+            fds[count++] = fd;
+        }
+        // Some sockets are an answer (the caller asks again when it needs more); none is the error.
+        send_answers(conn, count > 0 ? 0 : error, fds, count);
+        for (int i = 0; i < count; i++) close(fds[i]);
         return;
     }
     if (req.op != 2) { send_answer(conn, EINVAL, -1); return; }
