@@ -30,10 +30,12 @@ for tool in iperf3 ab busybox python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool (see .ci/deps)"; exit 1; }
 done
 # SCRATCH: a build directory other than .build (a release build beside a debug one in use).
+# CONFIG=debug measures the debug build (when a release build cannot be had in time; say so).
 SCRATCH=${SCRATCH:-$PWD/.build}
-release() { swift build -c release --scratch-path "$SCRATCH" --product "$1" >/dev/null; }
+CONFIG=${CONFIG:-release}
+release() { swift build -c "$CONFIG" --scratch-path "$SCRATCH" --product "$1" >/dev/null; }
 release berth-netbench
-BENCH=$SCRATCH/release/berth-netbench
+BENCH=$SCRATCH/$CONFIG/berth-netbench
 WORK=$(mktemp -d)
 pids=()
 cleanup() {
@@ -79,7 +81,7 @@ rate() {  # rate ADDRESS → requests per second
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-echo "host: $(nproc) CPUs, $(uname -r); runs: $RUNS (medians)"
+echo "host: $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); $CONFIG build; runs: $RUNS (medians)"
 direct=() forwarded=()
 cpu_before=$(cpu_seconds "$IPERF_FORWARDER_PID")
 for _ in $(seq "$RUNS"); do
@@ -134,7 +136,7 @@ if [ "${ROOTLESS:-0}" = 1 ]; then
   command -v podman >/dev/null || { echo "rootless: podman is not installed"; exit 0; }
   release berth && release berth-init
   home=$WORK/home; mkdir -p "$home/.config/containers" "$home/xdg" "$WORK/bin" "$WORK/project" "$WORK/rootfs"
-  cp "$SCRATCH/release/berth" "$SCRATCH/release/berth-init" "$WORK/bin/"
+  cp "$SCRATCH/$CONFIG/berth" "$SCRATCH/$CONFIG/berth-init" "$WORK/bin/"
   # The podman store of this run only (vfs needs nothing of the host; the image is small).
   printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/storage"\nrunroot = "%s/xdg/containers"\n' "$home" "$home" \
     > "$home/.config/containers/storage.conf"
@@ -176,7 +178,7 @@ if [ "${ROOTLESS:-0}" = 1 ]; then
     for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
   done
   sleep 1
-  echo "rootless, as $BENCH_USER: podman $(podman --version | awk '{print $3}') (slirp4netns, rootlessport) vs berth (release forwarder)"
+  echo "rootless, as $BENCH_USER: podman $(podman --version | awk '{print $3}') (slirp4netns, rootlessport) vs berth ($CONFIG build's forwarder); load $(cut -d' ' -f1-3 /proc/loadavg)"
   for label in "direct-loopback 127.0.0.1:$IPERF_PORT 127.0.0.1:$HTTP_PORT" "podman-rootlessport 127.0.0.1:25201 127.0.0.1:28080" \
                "berth-forwarder 127.0.0.1:35201 127.0.0.1:38080"; do
     read -r name tcp http <<<"$label"
