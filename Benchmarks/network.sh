@@ -72,7 +72,9 @@ cpu_seconds() {  # user+system seconds of PID
 iperf() {  # iperf ADDRESS → Gbit/s received
   local host=${1%:*} port=${1##*:}
   iperf3 -c "$host" -p "$port" -t "$SECONDS_PER_RUN" -J | python3 -c \
-    'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
+    'import json,sys
+try: print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))
+except Exception: print("failed")'
 }
 
 rate() {  # rate ADDRESS → requests per second
@@ -173,7 +175,7 @@ if [ "${ROOTLESS:-0}" = 1 ]; then
   printf 'name: netbench\nservices:\n  server:\n    image: oci-archive:%s\n    command: ["sh", "-c", "%s"]\n    ports: ["127.0.0.1:35201:5201", "127.0.0.1:38080:8080"]\n' \
     "$WORK/netbench.oci.tar" "$serve" > "$WORK/project/compose.yaml"
   chown -R "$BENCH_USER" "$WORK/project"
-  as_user "$WORK/bin/berth" up -d >/dev/null
+  as_user "$WORK/bin/berth" up -d >/dev/null 2>"$WORK/up.err" || { echo "berth up failed: $(cat "$WORK/up.err")"; exit 1; }
   for port in 25201 28080 35201 38080; do  # until every published port answers
     for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
   done
