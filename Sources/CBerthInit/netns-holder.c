@@ -18,6 +18,8 @@
 //   op 1  socket(domain, type, protocol) in the holder's network namespace
 //   op 2  the same inside the network namespace of process `pid`
 //   op 3  exit (the last rootless network is gone)
+//   op 4  `pid` (1 to 16) sockets like op 1 at once, all in one SCM_RIGHTS message: a port
+//         forwarder keeps a few in stock, so a new connection costs no round trip to the holder
 // The invoking process exits 0 once the holder listens (after writing PIDFILE), or 1 with the
 // reason on stderr; the holder itself is detached and lives until op 3 or SIGTERM.
 //
@@ -26,6 +28,10 @@
 // its own namespace (the Engine puts each bridge's isolation and masquerade rules there).
 // slirp4netns ends when the holder does: it watches a pipe only the holder writes to. If it
 // cannot start, the holder runs on without a way out (no tap0), which the Engine reports.
+// Where the kernel has IPv6, slirp4netns also gets --enable-ipv6: tap0 then takes an fd00::/64
+// address and a default route from slirp's router advertisements, which a namespace that
+// forwards accepts only with accept_ra=2 (set on `default` before tap0 exists), and bridges of
+// networks with enable_ipv6 are masqueraded out through it like IPv4 ones.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -71,24 +77,28 @@ static int run_map_helper(const char *helper, pid_t pid, const char *map) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-static void send_answer(int conn, int32_t error, int fd) {
+#define MAX_BATCH 16
+
+static void send_answers(int conn, int32_t error, const int *fds, int count) {
     struct msghdr msg = {0};
     struct iovec iov = { &error, sizeof error };
-    char control[CMSG_SPACE(sizeof(int))];
+    char control[CMSG_SPACE(MAX_BATCH * sizeof(int))];
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    if (fd >= 0) {
+    if (count > 0) {
         memset(control, 0, sizeof control);
         msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
+        msg.msg_controllen = CMSG_SPACE((size_t)count * sizeof(int));
         struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
         cmsg->cmsg_level = SOL_SOCKET;
         cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+        cmsg->cmsg_len = CMSG_LEN((size_t)count * sizeof(int));
+        memcpy(CMSG_DATA(cmsg), fds, (size_t)count * sizeof(int));
     }
     while (sendmsg(conn, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
 }
+
+static void send_answer(int conn, int32_t error, int fd) { send_answers(conn, error, &fd, fd >= 0 ? 1 : 0); }
 
 static void serve(int conn) {
     struct holder_request req;
@@ -100,6 +110,20 @@ static void serve(int conn) {
         int fd = socket(req.domain, req.type | SOCK_CLOEXEC, req.protocol);
         send_answer(conn, fd < 0 ? errno : 0, fd);
         if (fd >= 0) close(fd);
+        return;
+    }
+    if (req.op == 4) {
+        if (req.pid < 1 || req.pid > MAX_BATCH) { send_answer(conn, EINVAL, -1); return; }
+        int fds[MAX_BATCH], count = 0;
+        int32_t error = 0;
+        while (count < req.pid) {
+            int fd = socket(req.domain, req.type | SOCK_CLOEXEC, req.protocol);
+            if (fd < 0) { error = errno; break; }
+            fds[count++] = fd;
+        }
+        // Some sockets are an answer (the caller asks again when it needs more); none is the error.
+        send_answers(conn, count > 0 ? 0 : error, fds, count);
+        for (int i = 0; i < count; i++) close(fds[i]);
         return;
     }
     if (req.op != 2) { send_answer(conn, EINVAL, -1); return; }
@@ -116,6 +140,18 @@ static void serve(int conn) {
         _exit(0);
     }
     while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {}
+}
+
+// Whether this kernel has IPv6 (it may be disabled at boot with ipv6.disable=1).
+static int has_ipv6(void) { return access("/proc/sys/net/ipv6", F_OK) == 0; }
+
+// Writes `value` to the sysctl file `path`; 0 on success.
+static int write_sysctl(const char *path, const char *value) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = write(fd, value, strlen(value));
+    close(fd);
+    return n == (ssize_t)strlen(value) ? 0 : -1;
 }
 
 static void start_slirp(const char *slirp, pid_t holder, int lifeline[2]) {
@@ -138,7 +174,12 @@ static void start_slirp(const char *slirp, pid_t holder, int lifeline[2]) {
         int null = open("/dev/null", O_RDWR);
         if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); }
         char *args[] = { (char *)slirp, "--configure", "--mtu=65520", "--disable-host-loopback", "--exit-fd=3",
-                         "--ready-fd=4", "--netns-type=path", user, net, "tap0", NULL };
+                         "--ready-fd=4", "--netns-type=path", user, net, "tap0", NULL, NULL };
+        if (has_ipv6()) {
+            // Inserted before the positional arguments (the namespace path and the tap name).
+            memmove(&args[8], &args[7], 3 * sizeof args[0]);
+            args[7] = "--enable-ipv6";
+        }
         execv(slirp, args);
         _exit(127);
     }
@@ -179,9 +220,10 @@ int netns_holder_main(int argc, char **argv) {
         if (slirp) {
             close(lifeline[0]);
             // Only this namespace forwards; the host's setting is untouched.
-            int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-            if (fd < 0 || write(fd, "1", 1) != 1) die(report, "write /proc/sys/net/ipv4/ip_forward");
-            close(fd);
+            if (write_sysctl("/proc/sys/net/ipv4/ip_forward", "1") < 0) die(report, "write /proc/sys/net/ipv4/ip_forward");
+            // IPv6 is best effort: without it the namespace still has its IPv4 way out.
+            if (has_ipv6() && write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1") == 0)
+                (void)write_sysctl("/proc/sys/net/ipv6/conf/default/accept_ra", "2");
         }
         // lo up: the DNS server and the forwarder will listen inside.
         int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

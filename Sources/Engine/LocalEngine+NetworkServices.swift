@@ -65,11 +65,15 @@ extension LocalEngine {
     /// are the host's), inside the per-user network namespace rootless (through its holder).
     public func networkServicesConfiguration() -> NetworkServices.Configuration {
         guard rootless else { return NetworkServices.Configuration() }
-        return NetworkServices.Configuration(socketsFrom: { (domain, type) throws(NetworkingError) -> Int32 in
+        // A stock of sockets made ahead: a forwarder asks for one per accepted connection.
+        let stock = NamespaceSocketStock { () throws(NetworkingError) -> NamespaceHolder in
             guard let holder = try? self.rootlessNetworkNamespace() else {
                 throw NetworkingError(.system, object: "rootless network namespace", "no holder runs: no network was created", errno: ENOENT)
             }
-            return try holder.socket(domain: domain, type: type)
+            return holder
+        }
+        return NetworkServices.Configuration(socketsFrom: { (domain, type) throws(NetworkingError) -> Int32 in
+            try stock.socket(domain: domain, type: type)
         })
     }
 

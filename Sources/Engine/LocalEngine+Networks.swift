@@ -35,8 +35,8 @@ extension LocalEngine {
             throw EngineError(.unsupported, object: object, "network driver \(spec.driver ?? "") is not supported; use bridge")
         }
         let ipv6Subnets = spec.subnets.filter { $0.subnet.contains(":") }
-        if spec.subnets.count - ipv6Subnets.count > 1 || ipv6Subnets.count > 1 {
-            throw EngineError(.unsupported, object: object, "one IPv4 and one IPv6 ipam.config entry are supported, not \(spec.subnets.count)")
+        if ipv6Subnets.count > 1 {
+            throw EngineError(.unsupported, object: object, "one IPv6 ipam.config entry is supported, not \(ipv6Subnets.count)")
         }
         if !ipv6Subnets.isEmpty && !spec.enableIPv6 {
             throw EngineError(.invalidState, object: object, "ipam.config has an IPv6 subnet: set enable_ipv6: true")
@@ -69,6 +69,7 @@ extension LocalEngine {
                 record.subnet = subnet.description
                 record.gateway = gateway.description
                 record.ipRange = spec.subnets.first { !$0.subnet.contains(":") }?.ipRange
+                record.morePools = try self.morePools(spec, first: subnet, object: object)
                 record.bridge = Self.bridgeName(spec.name)
             }
             if spec.enableIPv6 && record.subnet6 == nil {
@@ -124,12 +125,17 @@ extension LocalEngine {
         return "berth-" + String((String(repeating: "0", count: 16 - hex.count) + hex).prefix(9))
     }
 
+    /// The IPv4 subnets of every network Berth made but `name`.
+    private func otherSubnets(than name: String, object: String) throws(EngineError) -> [IPv4Subnet] {
+        try stateCall(object) { () throws(StateError) in try store.allNetworks() }
+            .filter { $0.name != name }
+            .flatMap { record in ([record.subnet].compactMap { $0 } + record.morePools.map(\.subnet)).compactMap { try? IPv4Subnet(parsing: $0) } }
+    }
+
     /// The compose file's subnet and gateway, or the first free /24 of the pool: free of the
     /// host's routes and addresses and of every other network Berth made.
     private func chooseSubnet(_ spec: NetworkSpec, host: Netlink, object: String) throws(EngineError) -> (IPv4Subnet, IPv4Address) {
-        let others = try stateCall(object) { () throws(StateError) in try store.allNetworks() }
-            .filter { $0.name != spec.name }
-            .compactMap { record in record.subnet.flatMap { try? IPv4Subnet(parsing: $0) } }
+        let others = try otherSubnets(than: spec.name, object: object)
         return try network(object) { () throws(NetworkingError) -> (IPv4Subnet, IPv4Address) in
             let allocator = IPAllocator()
             if let wanted = spec.subnets.first(where: { !$0.subnet.contains(":") }) {
@@ -150,6 +156,56 @@ extension LocalEngine {
             inUse += try host.addresses().compactMap(\.ipv4Subnet)
             let subnet = try allocator.subnet(avoiding: inUse)
             return (subnet, try allocator.gateway(nil, in: subnet))
+        }
+    }
+
+    /// The IPv4 `ipam.config` entries after the first, each with its gateway (the first host
+    /// address unless given): none may overlap another of the network's or another network's.
+    private func morePools(_ spec: NetworkSpec, first: IPv4Subnet, object: String) throws(EngineError) -> [NetworkPool] {
+        let entries = spec.subnets.filter { !$0.subnet.contains(":") }.dropFirst()
+        guard !entries.isEmpty else { return [] }
+        var seen = [first]
+        let others = try otherSubnets(than: spec.name, object: object)
+        return try network(object) { () throws(NetworkingError) -> [NetworkPool] in
+            let allocator = IPAllocator()
+            var pools: [NetworkPool] = []
+            for entry in entries {
+                let subnet = try IPv4Subnet(parsing: entry.subnet)
+                if let clash = seen.first(where: { $0.overlaps(subnet) }) {
+                    throw NetworkingError(.conflict, object: "subnet \(subnet)", "overlaps subnet \(clash) of the same network: give each ipam.config entry its own")
+                }
+                if let clash = others.first(where: { $0.overlaps(subnet) }) {
+                    throw NetworkingError(.conflict, object: "subnet \(subnet)", "overlaps subnet \(clash) of another network: choose another")
+                }
+                let gateway = try entry.gateway.map { (text) throws(NetworkingError) -> IPv4Address in
+                    guard let address = IPv4Address(text) else {
+                        throw NetworkingError(.invalidAddress, object: "gateway \(text)", "expected an IPv4 address")
+                    }
+                    return address
+                }
+                if let range = try entry.ipRange.map({ (text) throws(NetworkingError) in try IPv4Subnet(parsing: text) }), !subnet.contains(range) {
+                    throw NetworkingError(.invalidAddress, object: "ip_range \(range)", "not inside subnet \(subnet)")
+                }
+                seen.append(subnet)
+                pools.append(NetworkPool(subnet: subnet.description, gateway: try allocator.gateway(gateway, in: subnet).description,
+                                         ipRange: entry.ipRange))
+            }
+            return pools
+        }
+    }
+
+    /// Every IPv4 pool of `record`, the first (`subnet`, `gateway`, `ipRange`) first.
+    func addressPools(_ record: NetworkRecord, object: String) throws(EngineError) -> [IPAllocator.Pool] {
+        guard let subnet = record.subnet, let gateway = record.gateway else { return [] }
+        let entries = [NetworkPool(subnet: subnet, gateway: gateway, ipRange: record.ipRange)] + record.morePools
+        return try network(object) { () throws(NetworkingError) -> [IPAllocator.Pool] in
+            try entries.map { (entry) throws(NetworkingError) -> IPAllocator.Pool in
+                guard let gateway = IPv4Address(entry.gateway) else {
+                    throw NetworkingError(.invalidAddress, object: "gateway \(entry.gateway)", "expected an IPv4 address")
+                }
+                return IPAllocator.Pool(subnet: try IPv4Subnet(parsing: entry.subnet), gateway: gateway,
+                                        range: try entry.ipRange.map { (text) throws(NetworkingError) in try IPv4Subnet(parsing: text) })
+            }
         }
     }
 
@@ -190,6 +246,7 @@ extension LocalEngine {
     /// when the bridge is new or `rules` says so; what a crash left is reused.
     func makeBridge(_ record: NetworkRecord, host: Netlink, object: String, rules: Bool = false) throws(EngineError) {
         guard let bridge = record.bridge, let subnetText = record.subnet, let gatewayText = record.gateway else { return }
+        let pools = try addressPools(record, object: object).dropFirst()
         let created = try network(object) { () throws(NetworkingError) -> Bool in
             var created = false
             let subnet = try IPv4Subnet(parsing: subnetText)
@@ -204,9 +261,11 @@ extension LocalEngine {
                 try host.createBridge(bridge)
                 created = true
             }
-            do throws(NetworkingError) {
-                try host.addAddress(bridge, family: AF_INET_VALUE, address: gateway.bytes, prefixLength: subnet.prefixLength)
-            } catch where error.errno == EEXIST {}
+            for (gateway, subnet) in [(gateway, subnet)] + pools.map({ ($0.gateway, $0.subnet) }) {
+                do throws(NetworkingError) {
+                    try host.addAddress(bridge, family: AF_INET_VALUE, address: gateway.bytes, prefixLength: subnet.prefixLength)
+                } catch where error.errno == EEXIST {}
+            }
             if let subnet6Text = record.subnet6, let gateway6 = record.gateway6.flatMap(IPv6Address.init) {
                 let subnet6 = try IPv6Subnet(parsing: subnet6Text)
                 do throws(NetworkingError) {
@@ -216,11 +275,16 @@ extension LocalEngine {
             try host.setUp(bridge)
             return created
         }
+        if !record.isInternal {
+            try enableForwarding(ipv6: record.subnet6 != nil, object: object)
+        }
         if created || rules {
             // Rootless, the bridges are in the user's own namespace: the rules go there, and
             // matter only when it forwards (it has a way out).
             let holder = rootless ? try network(object) { () throws(NetworkingError) in try runningHolder().pid } : nil
-            try NetworkFirewall.apply(bridge: bridge, subnet: subnetText, subnet6: record.subnet6, isInternal: record.isInternal,
+            // nft takes a set where one subnet goes: `{ 10.1.0.0/24, 10.2.0.0/24 }`.
+            let subnets = pools.isEmpty ? subnetText : "{ " + ([subnetText] + pools.map(\.subnet.description)).joined(separator: ", ") + " }"
+            try NetworkFirewall.apply(bridge: bridge, subnet: subnets, subnet6: record.subnet6, isInternal: record.isInternal,
                                       holder: holder, object: object)
         }
     }
@@ -350,14 +414,15 @@ extension LocalEngine {
                 }
                 // After a reboot the record outlives the bridge.
                 try makeBridge(record, host: host, object: networkObject)
-                guard let bridge = record.bridge, let subnetText = record.subnet, let gatewayText = record.gateway,
-                      let gateway = IPv4Address(gatewayText) else { continue }
-                let subnet = try network(networkObject) { () throws(NetworkingError) in try IPv4Subnet(parsing: subnetText) }
-                let range = try record.ipRange.map { (text) throws(EngineError) in
-                    try network(networkObject) { () throws(NetworkingError) in try IPv4Subnet(parsing: text) }
-                }
-                let address = try lease(network: record.name, subnet: subnet, gateway: gateway, range: range, wanted: wanted,
-                                        owner: plan.owner, container: id, object: object)
+                let pools = try addressPools(record, object: networkObject)
+                guard let bridge = record.bridge, !pools.isEmpty else { continue }
+                let (poolIndex, address) = try lease(network: record.name, pools: pools, wanted: wanted,
+                                                     owner: plan.owner, container: id, object: object)
+                let (subnet, gateway) = (pools[poolIndex].subnet, pools[poolIndex].gateway)
+                // The network's other subnets are on the same bridge: reached directly, not
+                // through a gateway (an internal network has none, and the DNS server is at the
+                // first pool's gateway).
+                let onLink = pools.indices.filter { $0 != poolIndex }.map { pools[$0].subnet }
                 // IPv6: `ipv6_address`, else the IPv4 address in the low bits of the subnet, so
                 // it is as stable as the IPv4 lease without a lease of its own.
                 let address6 = try record.subnet6.map { (text) throws(EngineError) -> (subnet: IPv6Subnet, address: IPv6Address) in
@@ -394,13 +459,17 @@ extension LocalEngine {
                                               prefixLength: address6.subnet.prefixLength)
                     }
                     try inside.setUp(interface)
+                    for other in onLink {
+                        try inside.addRoute(family: AF_INET_VALUE, destination: other.network.bytes, prefixLength: other.prefixLength,
+                                            gateway: nil, link: interface)
+                    }
                 }
                 if !record.isInternal, canRouteOut, defaultRoute.map({ wanted.priority > $0.priority }) ?? true {
                     defaultRoute = (wanted.priority, gateway, record.gateway6.flatMap(IPv6Address.init))
                 }
                 attachments.append(AttachmentRecord(
                     network: record.name, interface: interface, hostInterface: hostEnd, ipv4Address: address.description,
-                    prefixLength: subnet.prefixLength, gateway: gatewayText,
+                    prefixLength: subnet.prefixLength, gateway: gateway.description,
                     macAddress: mac.map { String(format: "%02x", $0) }.joined(separator: ":"), aliases: wanted.aliases,
                     ipv6Address: address6?.address.description))
             }
@@ -423,10 +492,10 @@ extension LocalEngine {
         try stateCall("container \(id)") { () throws(StateError) in try store.releaseLeases(container: id) }
     }
 
-    /// The address for one attachment, leased in one transaction.
-    private func lease(network name: String, subnet: IPv4Subnet, gateway: IPv4Address, range: IPv4Subnet?,
+    /// The address for one attachment and the index of its pool, leased in one transaction.
+    private func lease(network name: String, pools: [IPAllocator.Pool],
                        wanted: ContainerSpec.NetworkAttachment, owner: String, container id: String,
-                       object: String) throws(EngineError) -> IPv4Address {
+                       object: String) throws(EngineError) -> (pool: Int, address: IPv4Address) {
         let fixed = try wanted.ipv4Address.map { (text) throws(EngineError) -> IPv4Address in
             guard let address = IPv4Address(text) else {
                 throw EngineError(.invalidState, object: object, "ipv4_address \(text) on network \(name) is not an IPv4 address")
@@ -446,8 +515,8 @@ extension LocalEngine {
                 let reserved = Set(leases.filter { $0.owner != owner }.compactMap { IPv4Address($0.address) })
                 let preferred = leases.first { $0.owner == owner }.flatMap { IPv4Address($0.address) }
                 do throws(NetworkingError) {
-                    return try IPAllocator().address(in: subnet, gateway: gateway, range: range, fixed: fixed, preferred: preferred,
-                                                     taken: taken, reserved: reserved).description
+                    return try IPAllocator().address(in: pools, fixed: fixed, preferred: preferred,
+                                                     taken: taken, reserved: reserved).address.description
                 } catch {
                     failure = error
                     throw error
@@ -455,8 +524,10 @@ extension LocalEngine {
             }
         }
         if let failure { throw EngineError(failure.code == .conflict ? .conflict : .invalidState, object: object, "network \(name): \(failure)") }
-        guard let address = IPv4Address(chosen) else { throw EngineError(.failed, object: object, "lease \(chosen) is not an address") }
-        return address
+        guard let address = IPv4Address(chosen), let pool = pools.firstIndex(where: { $0.subnet.contains(address) }) else {
+            throw EngineError(.failed, object: object, "lease \(chosen) is not an address of the network's subnets")
+        }
+        return (pool, address)
     }
 
     /// Rewrites `/etc/hosts` in place (the bind mount holds the inode, so no rename) with the

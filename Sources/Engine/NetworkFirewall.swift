@@ -9,10 +9,9 @@ import SystemSupport
 /// the bridge, so making, replacing and deleting them never touches another network's or the
 /// host's rules: containers of other Berth networks are dropped on the way in and out (docker's
 /// isolation), an `internal` network forwards nothing, and a normal one masquerades its subnet
-/// on the way out. Forwarding itself (`net.ipv4.ip_forward`) is the host's choice and is left
-/// alone: with it off, containers reach their networks and the host but nothing beyond.
-/// Applied with `nft` when it is installed; without it the host's own rules decide (with
-/// ip_forward off, networks are isolated anyway).
+/// on the way out. Forwarding itself (`net.ipv4.ip_forward`) is turned on rootful by
+/// `LocalEngine.enableForwarding` for a network with a way out, as docker does.
+/// Applied with `nft` when it is installed; without it the host's own rules decide.
 enum NetworkFirewall {
     static let nft: String? = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"].first { access($0, X_OK) == 0 }
 

@@ -112,6 +112,10 @@ public struct NetworkRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     /// With `enable_ipv6`: the IPv6 subnet and gateway.
     public var subnet6: String? = nil
     public var gateway6: String? = nil
+    /// The IPv4 `ipam.config` entries after the first (whose subnet, gateway and range are the
+    /// fields above), in the file's order: the bridge carries every gateway, and addresses come
+    /// from the pools in order.
+    public var morePools: [NetworkPool] = []
 
     public init(name: String, project: String, driver: String = "bridge", subnet: String? = nil, gateway: String? = nil,
                 isInternal: Bool = false, isExternal: Bool = false, labels: [String: String] = [:],
@@ -125,6 +129,19 @@ public struct NetworkRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
         self.isExternal = isExternal
         self.labels = labels
         self.createdAt = createdAt
+    }
+}
+
+/// One more IPv4 pool of a network (`NetworkRecord.morePools`).
+public struct NetworkPool: Codable, Sendable, Hashable {
+    public var subnet: String
+    public var gateway: String
+    public var ipRange: String?
+
+    public init(subnet: String, gateway: String, ipRange: String? = nil) {
+        self.subnet = subnet
+        self.gateway = gateway
+        self.ipRange = ipRange
     }
 }
 

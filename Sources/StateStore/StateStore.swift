@@ -148,6 +148,12 @@ public final class StateStore: Sendable {
                 table.add(column: "restartDelay", .double)
             }
         }
+        // More than one IPv4 ipam.config entry per network (issue 5).
+        migrator.registerMigration("networks-pools-v1") { db in
+            try db.alter(table: NetworkRecord.databaseTableName) { table in
+                table.add(column: "morePools", .jsonText).notNull().defaults(to: "[]")
+            }
+        }
         return migrator
     }
 

@@ -101,3 +101,52 @@ struct IPAllocatorTests {
         }
     }
 }
+
+@Suite("IP allocation from several pools")
+struct IPAllocatorPoolsTests {
+    static let pools = [
+        IPAllocator.Pool(subnet: IPAllocatorTests.subnet("10.70.1.0/30"), gateway: IPv4Address(0x0A46_0101)),
+        IPAllocator.Pool(subnet: IPAllocatorTests.subnet("10.70.2.0/24"), gateway: IPv4Address(0x0A46_0201),
+                         range: IPAllocatorTests.subnet("10.70.2.128/25")),
+    ]
+
+    static func set(_ texts: [String]) -> Set<IPv4Address> { Set(texts.compactMap(IPv4Address.init)) }
+
+    @Test("addresses come from the pools in order; fixed and preferred ones from whichever pool holds them", arguments: [
+        // (fixed, preferred, taken, reserved, expected pool, expected address)
+        (nil, nil, [], [], 0, "10.70.1.2"),
+        (nil, nil, ["10.70.1.2"], [], 1, "10.70.2.128"),
+        (nil, nil, [], ["10.70.1.2"], 1, "10.70.2.128"),
+        (nil, "10.70.2.200", [], [], 1, "10.70.2.200"),
+        (nil, "10.70.2.200", ["10.70.2.200"], [], 0, "10.70.1.2"),
+        ("10.70.2.9", nil, [], [], 1, "10.70.2.9"),
+        ("10.70.1.2", nil, [], [], 0, "10.70.1.2"),
+    ] as [(String?, String?, [String], [String], Int, String)])
+    func fromPools(fixed: String?, preferred: String?, taken: [String], reserved: [String], pool: Int, expected: String) throws {
+        let chosen = try IPAllocator().address(in: Self.pools, fixed: fixed.flatMap(IPv4Address.init),
+                                               preferred: preferred.flatMap(IPv4Address.init), taken: Self.set(taken), reserved: Self.set(reserved))
+        #expect(chosen.pool == pool)
+        #expect(chosen.address.description == expected)
+    }
+
+    @Test("a reserved address is given out only when every pool has nothing else; then exhaustion names every subnet")
+    func exhaustion() throws {
+        let secondRange = (128...254).map { "10.70.2.\($0)" }
+        let reservedOnly = try IPAllocator().address(in: Self.pools, taken: Self.set(secondRange), reserved: Self.set(["10.70.1.2"]))
+        #expect(reservedOnly.address.description == "10.70.1.2")
+        do {
+            _ = try IPAllocator().address(in: Self.pools, taken: Self.set(secondRange + ["10.70.1.2"]))
+            Issue.record("expected exhaustion")
+        } catch {
+            #expect(error.code == .exhausted)
+            #expect(error.object.contains("10.70.1.0/30") && error.object.contains("10.70.2.0/24"))
+        }
+        do {
+            _ = try IPAllocator().address(in: Self.pools, fixed: IPv4Address("10.70.3.4"), taken: [])
+            Issue.record("expected an error for an address outside every pool")
+        } catch {
+            #expect(error.code == .invalidAddress)
+            #expect(error.message.contains("10.70.1.0/30, 10.70.2.0/24"))
+        }
+    }
+}

@@ -86,6 +86,50 @@ public struct IPAllocator: Sendable, Hashable {
         throw NetworkingError(.exhausted, object: "subnet \(pool)", "no free address left: remove containers or use a larger subnet")
     }
 
+    /// One IPv4 pool of a network with several `ipam.config` entries.
+    public struct Pool: Sendable, Hashable {
+        public var subnet: IPv4Subnet
+        public var gateway: IPv4Address
+        public var range: IPv4Subnet?
+
+        public init(subnet: IPv4Subnet, gateway: IPv4Address, range: IPv4Subnet? = nil) {
+            self.subnet = subnet
+            self.gateway = gateway
+            self.range = range
+        }
+    }
+
+    /// An address from a network's `pools` and the index of the pool it is in: `fixed` in
+    /// whichever pool holds it; else `preferred` when still free in its pool; else the first
+    /// pool with an address nobody held, then the first with any free address (docker fills
+    /// its pools in order too).
+    public func address(in pools: [Pool], fixed: IPv4Address? = nil, preferred: IPv4Address? = nil,
+                        taken: Set<IPv4Address>, reserved: Set<IPv4Address> = []) throws(NetworkingError) -> (pool: Int, address: IPv4Address) {
+        let names = pools.map(\.subnet.description).joined(separator: ", ")
+        if let fixed {
+            guard let index = pools.firstIndex(where: { $0.subnet.contains(fixed) }) else {
+                throw NetworkingError(.invalidAddress, object: "ipv4_address \(fixed)", "not an address of the network's subnets (\(names))")
+            }
+            let pool = pools[index]
+            return (index, try address(in: pool.subnet, gateway: pool.gateway, range: pool.range, fixed: fixed, taken: taken))
+        }
+        if let preferred, let index = pools.firstIndex(where: { $0.subnet.contains(preferred) }) {
+            let pool = pools[index]
+            let chosen = try? address(in: pool.subnet, gateway: pool.gateway, range: pool.range, preferred: preferred, taken: taken)
+            if chosen == preferred { return (index, preferred) }
+        }
+        for avoidReserved in [true, false] {
+            for (index, pool) in pools.enumerated() {
+                do throws(NetworkingError) {
+                    let chosen = try address(in: pool.subnet, gateway: pool.gateway, range: pool.range,
+                                             taken: avoidReserved ? taken.union(reserved) : taken, reserved: reserved)
+                    return (index, chosen)
+                } catch where error.code == .exhausted {}
+            }
+        }
+        throw NetworkingError(.exhausted, object: "subnets \(names)", "no free address left: remove containers or add a larger subnet")
+    }
+
     /// Not the network or broadcast address (both are hosts in /31 and /32, RFC 3021).
     private func isHost(_ address: IPv4Address, in subnet: IPv4Subnet) -> Bool {
         guard subnet.contains(address) else { return false }

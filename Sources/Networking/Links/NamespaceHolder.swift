@@ -76,13 +76,23 @@ public final class NamespaceHolder: Sendable {
 
     /// A socket opened inside the holder's network namespace (where the bridges are).
     public func socket(domain: Int32, type: Int32, protocol: Int32 = 0) throws(NetworkingError) -> Int32 {
-        try request(op: 1, domain: domain, type: type, protocol: `protocol`, pid: 0)
+        try one(try request(op: 1, domain: domain, type: type, protocol: `protocol`, pid: 0))
+    }
+
+    /// Up to `count` (at most 16) sockets opened inside the holder's network namespace in one
+    /// round trip, at least one. A holder started by an older berth answers EINVAL: then one.
+    public func sockets(domain: Int32, type: Int32, protocol: Int32 = 0, count: Int) throws(NetworkingError) -> [Int32] {
+        do {
+            return try request(op: 4, domain: domain, type: type, protocol: `protocol`, pid: Int32(min(max(count, 1), 16)))
+        } catch where error.errno == EINVAL {
+            return [try socket(domain: domain, type: type, protocol: `protocol`)]
+        }
     }
 
     /// A socket opened inside the network namespace of process `pid` (a container that joined
     /// the holder's user namespace).
     public func socket(inNamespaceOf pid: Int32, domain: Int32, type: Int32, protocol: Int32 = 0) throws(NetworkingError) -> Int32 {
-        try request(op: 2, domain: domain, type: type, protocol: `protocol`, pid: pid)
+        try one(try request(op: 2, domain: domain, type: type, protocol: `protocol`, pid: pid))
     }
 
     /// Whether the namespace has a way out (slirp4netns's `tap0`).
@@ -112,8 +122,16 @@ public final class NamespaceHolder: Sendable {
         }
     }
 
-    /// One request on a connection of its own; the answer's errno, and the descriptor.
-    private func request(op: Int32, domain: Int32, type: Int32, protocol: Int32, pid: Int32) throws(NetworkingError) -> Int32 {
+    private func one(_ descriptors: [Int32]) throws(NetworkingError) -> Int32 {
+        guard let first = descriptors.first else {
+            throw NetworkingError(.protocolError, object: "rootless network namespace (holder \(pid))", "the holder answered without a descriptor")
+        }
+        for extra in descriptors.dropFirst() { close(extra) }
+        return first
+    }
+
+    /// One request on a connection of its own; the answer's errno, and the descriptors.
+    private func request(op: Int32, domain: Int32, type: Int32, protocol: Int32, pid: Int32) throws(NetworkingError) -> [Int32] {
         let object = "rootless network namespace (holder \(self.pid))"
         let connection = try Self.connectSocket(socketPath, object: object)
         defer { close(connection) }
@@ -122,7 +140,7 @@ public final class NamespaceHolder: Sendable {
         if sent != 20 { throw .system("write request", object) }
 
         var answer: Int32 = 0
-        let controlSize = 64  // CMSG_SPACE(sizeof(int)) is 24 on 64-bit Linux
+        let controlSize = 128  // CMSG_SPACE(16 * sizeof(int)) is 80 on 64-bit Linux
         var control = [UInt8](repeating: 0, count: controlSize)
         let received = withUnsafeMutableBytes(of: &answer) { answerBytes in
             control.withUnsafeMutableBytes { controlBytes in
@@ -140,11 +158,14 @@ public final class NamespaceHolder: Sendable {
         }
         if received.0 < 0 { throw .system("recvmsg", object) }
         if received.0 != 4 { throw NetworkingError(.protocolError, object: object, "the holder closed the connection without an answer") }
-        if op == 3 { return -1 }
+        if op == 3 { return [] }
         if answer != 0 { throw NetworkingError(.system, object: object, "socket inside the namespace: \(String(cString: strerror(answer)))", errno: answer) }
-        // struct cmsghdr: len (8), level (4), type (4), then the descriptor.
+        // struct cmsghdr: len (8), level (4), type (4), then the descriptors.
         guard received.1 >= 20 else { throw NetworkingError(.protocolError, object: object, "the holder answered without a descriptor") }
-        return control.withUnsafeBytes { $0.load(fromByteOffset: 16, as: Int32.self) }
+        return control.withUnsafeBytes { raw in
+            let length = min(Int(raw.load(as: UInt64.self)), received.1, controlSize)
+            return (0..<max(0, (length - 16) / 4)).map { raw.load(fromByteOffset: 16 + 4 * $0, as: Int32.self) }
+        }
     }
 
     private static func connectSocket(_ path: String, object: String) throws(NetworkingError) -> Int32 {
