@@ -46,6 +46,7 @@
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -102,7 +103,7 @@ struct config {
     const unsigned char *bpf; size_t bpf_len;
     const char *exit_file;
     const char *fifo;
-    const char *cgroups[8]; int cgroup_count; // cgroup.procs files to add the container to
+    const char *cgroups[16]; int cgroup_count; // cgroup.procs files to add the container to (one per hierarchy)
     const char *console_socket; // process.terminal: where to send the pty master (runc protocol)
     int tiny_init; // run a reaping, signal-forwarding PID 1 above the entrypoint (init: true)
     int exec_mode; // join a running container's namespaces (berth runtime exec) instead of creating
@@ -111,6 +112,13 @@ struct config {
     int log_max_files;          // files kept, the live one included (docker's max-file)
     int log_tee;                // also copy the output to the monitor's stdout/stderr (berth run)
     int log_terminal;           // process.terminal with a captured log: the monitor reads the pty master
+    const char *cgroupfs_dest;  // where the container's own cgroups are mounted (see mount_cgroups)
+    unsigned long cgroupfs_flags;
+    const char *fuse_overlayfs; // fuse-overlayfs, for an overlay root native overlayfs refuses (see fuse_overlay_start)
+    const char *fuse_options;   // its -o: lowerdir=…,upperdir=…,workdir=…
+    const char *fuse_pidfile;   // where the monitor records the daemon's PID while it runs
+    const char *fuse_log;       // the daemon's stdout and stderr
+    int fuse_force;             // BERTH_OVERLAY=fuse-overlayfs: do not try native overlayfs first
 };
 
 static struct config cfg;
@@ -261,7 +269,18 @@ static void parse_config(char *buf, size_t len) {
         else if (!strcmp(key, "seccomp")) { cfg.bpf = (const unsigned char *)value; cfg.bpf_len = n; }
         else if (!strcmp(key, "exitfile")) cfg.exit_file = value;
         else if (!strcmp(key, "fifo")) cfg.fifo = value;
-        else if (!strcmp(key, "cgroup") && cfg.cgroup_count < 8) cfg.cgroups[cfg.cgroup_count++] = value;
+        else if (!strcmp(key, "cgroup") && cfg.cgroup_count < 16) cfg.cgroups[cfg.cgroup_count++] = value;
+        else if (!strcmp(key, "cgroupfs")) {
+            char *f[2];
+            if (fields(value, n, f, 2) != 2) fail_to(report_fd, 1, "config: malformed cgroupfs");
+            cfg.cgroupfs_dest = f[0];
+            cfg.cgroupfs_flags = strtoul(f[1], NULL, 10);
+        }
+        else if (!strcmp(key, "fuseoverlay")) cfg.fuse_overlayfs = value;
+        else if (!strcmp(key, "fuseoptions")) cfg.fuse_options = value;
+        else if (!strcmp(key, "fusepidfile")) cfg.fuse_pidfile = value;
+        else if (!strcmp(key, "fuselog")) cfg.fuse_log = value;
+        else if (!strcmp(key, "fuseforce")) cfg.fuse_force = 1;
         else if (!strcmp(key, "exec")) cfg.exec_mode = 1;
         else if (!strcmp(key, "init")) cfg.tiny_init = 1;
         else if (!strcmp(key, "console")) cfg.console_socket = value;
@@ -436,6 +455,113 @@ static void dev_symlinks(void) {
         if (symlink(links[i][0], dest) < 0 && errno != EEXIST)
             CFAIL(1, "devices: symlink %s: %s", dest, strerror(errno));
     }
+}
+
+// ---- the container's cgroups at /sys/fs/cgroup ----------------------------------------------
+//
+// The container sees its own cgroups, read-only, as runc and crun mount them: on a unified host
+// one cgroup2 mount; on a v1 or hybrid host (v1 controllers, v2 at /sys/fs/cgroup/unified) a
+// tmpfs with one directory per hierarchy. Each is mounted afresh inside the container's cgroup
+// namespace, where its root is the container's own cgroup; where the kernel does not permit that
+// (cgroup v1 in a user namespace, or no cgroup namespace of its own), the container's cgroup
+// directory on the host is bind-mounted instead. A hierarchy in which the container has no
+// cgroup of its own (it is at the root: rootless without delegation) is left out, so the
+// host's tree is never shown.
+
+static char host_cgroups[4096]; // /proc/self/cgroup before the cgroup namespace: host paths
+
+static void read_host_cgroups(void) {
+    if (!cfg.cgroupfs_dest) return;
+    int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) CFAIL(1, "cgroups: open /proc/self/cgroup: %s", strerror(errno));
+    size_t len = 0;
+    for (ssize_t r; len < sizeof host_cgroups - 1; len += (size_t)r) {
+        r = read(fd, host_cgroups + len, sizeof host_cgroups - 1 - len);
+        if (r < 0 && errno == EINTR) { r = 0; continue; }
+        if (r <= 0) break;
+    }
+    host_cgroups[len] = 0;
+    close(fd);
+}
+
+static void mount_cgroup_hierarchy(const char *dest, const char *host_dir, const char *type, const char *options,
+                                   const char *path, unsigned long flags) {
+    if ((cfg.clone_flags & CLONE_NEWCGROUP) && mount(type, dest, type, flags, options) == 0) return;
+    char source[4096];
+    snprintf(source, sizeof source, "%s%s", host_dir, path);
+    if (mount(source, dest, NULL, MS_BIND | MS_REC, NULL) < 0)
+        CFAIL(1, "cgroups: bind %s on %s: %s", source, dest, strerror(errno));
+    bind_remount(dest, flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+}
+
+static void mount_cgroups(void) {
+    if (!cfg.cgroupfs_dest) return;
+    char dest[4096];
+    target_path(cfg.cgroupfs_dest, dest, sizeof dest, 0);
+    unsigned long flags = cfg.cgroupfs_flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
+    char lines[sizeof host_cgroups], *save = NULL;
+    snprintf(lines, sizeof lines, "%s", host_cgroups);
+    if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
+        // Unified host: one line, "0::PATH".
+        const char *path = strstr(lines, "0::");
+        char own[4096] = "/";
+        if (path) snprintf(own, sizeof own, "%.*s", (int)strcspn(path + 3, "\n"), path + 3);
+        if (strcmp(own, "/") != 0) {
+            mount_cgroup_hierarchy(dest, "/sys/fs/cgroup", "cgroup2", NULL, own, flags);
+        } else if (mount("tmpfs", dest, "tmpfs", flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=0k") < 0) {
+            CFAIL(1, "cgroups: mount tmpfs on %s: %s", dest, strerror(errno));
+        }
+        return;
+    }
+    if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+        CFAIL(1, "cgroups: mount tmpfs on %s: %s", dest, strerror(errno));
+    for (char *line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        // "ID:CONTROLLERS:PATH"; CONTROLLERS is empty for v2, "name=systemd" for a named hierarchy.
+        char *controllers = strchr(line, ':');
+        char *path = controllers ? strchr(controllers + 1, ':') : NULL;
+        if (!path) continue;
+        *controllers++ = 0;
+        *path++ = 0;
+        if (!strcmp(path, "/")) continue;
+        const char *name = !*controllers ? "unified" : !strncmp(controllers, "name=", 5) ? controllers + 5 : controllers;
+        char host_dir[512], where[4200];
+        snprintf(host_dir, sizeof host_dir, "/sys/fs/cgroup/%s", name);
+        if (access(host_dir, F_OK) < 0) continue; // a hierarchy the host has not mounted
+        snprintf(where, sizeof where, "%s/%s", dest, name);
+        if (mkdir(where, 0755) < 0 && errno != EEXIST) CFAIL(1, "cgroups: mkdir %s: %s", where, strerror(errno));
+        mount_cgroup_hierarchy(where, host_dir, *controllers ? "cgroup" : "cgroup2", *controllers ? controllers : NULL, path, flags);
+        // Co-mounted controllers ("cpu,cpuacct") are found by each name, as on the host.
+        if (strchr(name, ',') && strncmp(controllers, "name=", 5) != 0) {
+            char names[256], *inner = NULL;
+            snprintf(names, sizeof names, "%s", name);
+            for (char *one = strtok_r(names, ",", &inner); one; one = strtok_r(NULL, ",", &inner)) {
+                snprintf(where, sizeof where, "%s/%s", dest, one);
+                if (symlink(name, where) < 0 && errno != EEXIST) CFAIL(1, "cgroups: symlink %s: %s", where, strerror(errno));
+            }
+        }
+    }
+    if (flags & MS_RDONLY) bind_remount(dest, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
+// ---- overlay root filesystem ------------------------------------------------------------------
+//
+// Native overlayfs, mounted inside the container's user namespace (Linux >= 5.11), so the upper
+// dir is owned by the container's IDs without privilege on the host. Where the kernel refuses
+// (older kernels: EPERM; no overlay module: ENODEV), or when BERTH_OVERLAY=fuse-overlayfs forces
+// it, the monitor serves the root with fuse-overlayfs instead (fuse_overlay_start): asked with
+// "fuse\n" on the sync socket, it answers 'g' once the mount is there, or reports the failure
+// and ends the container.
+static void mount_root_overlay(void) {
+    if (!cfg.fuse_force) {
+        if (mount("overlay", cfg.rootfs, "overlay", 0, cfg.root_overlay) == 0) return;
+        int err = errno;
+        if (!cfg.fuse_overlayfs || (err != EPERM && err != EINVAL && err != ENODEV))
+            CFAIL(1, "mounts: mount overlay (%s) on %s: %s%s", cfg.root_overlay, cfg.rootfs, strerror(err),
+                  cfg.fuse_overlayfs ? "" : " (this kernel cannot mount overlayfs here: install fuse-overlayfs, which Berth then uses)");
+    }
+    if (dprintf(sync_fd, "fuse\n") < 0) _exit(1);
+    char reply;
+    if (read(sync_fd, &reply, 1) != 1 || reply != 'g') _exit(1); // the monitor reports why
 }
 
 static void pivot(void) {
@@ -628,6 +754,7 @@ static void run_tiny_init(void) {
 static void container_main(void) {
     char go;
     if (read(sync_fd, &go, 1) != 1) _exit(1); // the monitor has written our ID maps
+    read_host_cgroups();
     if ((cfg.clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
         CFAIL(1, "namespaces: unshare cgroup namespace: %s", strerror(errno));
     if (cfg.clone_flags & CLONE_NEWUSER) {
@@ -655,14 +782,12 @@ static void container_main(void) {
         unsigned long prop = cfg.root_propagation ? cfg.root_propagation : (MS_REC | MS_PRIVATE);
         if (mount(NULL, "/", NULL, prop, NULL) < 0) CFAIL(1, "mounts: set / propagation: %s", strerror(errno));
         if (cfg.root_overlay) {
-            // Native overlayfs, mounted inside the container's user namespace (Linux >= 5.11),
-            // so the upper dir is owned by the container's IDs without privilege on the host.
-            if (mount("overlay", cfg.rootfs, "overlay", 0, cfg.root_overlay) < 0)
-                CFAIL(1, "mounts: mount overlay (%s) on %s: %s", cfg.root_overlay, cfg.rootfs, strerror(errno));
+            mount_root_overlay();
         } else if (mount(cfg.rootfs, cfg.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
             CFAIL(1, "mounts: bind rootfs %s: %s", cfg.rootfs, strerror(errno));
         }
         for (int i = 0; i < cfg.mount_count; i++) do_mount(&cfg.mounts[i]);
+        mount_cgroups();
         for (int i = 0; i < cfg.device_count; i++) bind_device(&cfg.devices[i]);
         for (int i = 0; i < cfg.node_count; i++) make_node(&cfg.nodes[i]);
         dev_symlinks();
@@ -1021,6 +1146,127 @@ static void forward_signal(int sig) {
     if (container_pid > 0) kill(container_pid, sig);
 }
 
+// ---- fuse-overlayfs (monitor side) ------------------------------------------------------------
+//
+// The daemon runs as podman runs it: inside the container's user and mount namespaces (so it
+// may mount there, and files get the container's IDs), but outside its PID namespace and
+// cgroup, a child of this monitor in a session of its own. It is started in the foreground
+// (-f), so its PID is known; the mount is there once the container's rootfs, seen through
+// /proc/PID/root, is a fuse file system. The daemon keeps the container's mount namespace alive
+// after the container has exited, so the monitor ends it (fuse_overlay_stop) before it records
+// the exit status; its PID is kept in a file so that `delete` can end it if the monitor was
+// killed.
+
+#define FUSE_SUPER_MAGIC 0x65735546
+
+static pid_t fuse_pid = -1;
+
+static void fuse_overlay_stop(void) {
+    if (fuse_pid <= 0) return;
+    kill(fuse_pid, SIGTERM);
+    int gone = 0;
+    for (int i = 0; i < 200 && !gone; i++) {
+        if (waitpid(fuse_pid, NULL, WNOHANG) == fuse_pid) gone = 1;
+        else usleep(10000);
+    }
+    if (!gone) {
+        kill(fuse_pid, SIGKILL);
+        while (waitpid(fuse_pid, NULL, 0) < 0 && errno == EINTR) {}
+    }
+    fuse_pid = -1;
+    if (cfg.fuse_pidfile) unlink(cfg.fuse_pidfile);
+}
+
+// Ends the container (and the daemon) and reports `message`, with the daemon's own words.
+static void fuse_fail(const char *message) {
+    char words[512] = "";
+    int fd = cfg.fuse_log ? open(cfg.fuse_log, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0) {
+        ssize_t r = read(fd, words, sizeof words - 1);
+        words[r > 0 ? r : 0] = 0;
+        for (char *p = words; *p; p++) if (*p == '\n') *p = ' ';
+        close(fd);
+    }
+    kill(container_pid, SIGKILL);
+    while (waitpid(container_pid, NULL, 0) < 0 && errno == EINTR) {}
+    fuse_overlay_stop();
+    fail_to(report_fd, 1, "mounts: fuse-overlayfs on %s: %s%s%s", cfg.rootfs, message, *words ? ": " : "", words);
+}
+
+static void fuse_overlay_start(int sync) {
+    char path[64], message[256];
+    int userfd = -1, mntfd;
+    if (cfg.clone_flags & CLONE_NEWUSER) {
+        snprintf(path, sizeof path, "/proc/%d/ns/user", container_pid);
+        if ((userfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+            snprintf(message, sizeof message, "open %s: %s", path, strerror(errno));
+            fuse_fail(message);
+        }
+    }
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", container_pid);
+    if ((mntfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        snprintf(message, sizeof message, "open %s: %s", path, strerror(errno));
+        fuse_fail(message);
+    }
+    int logfd = open(cfg.fuse_log ? cfg.fuse_log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (logfd < 0) {
+        snprintf(message, sizeof message, "open %s: %s", cfg.fuse_log, strerror(errno));
+        fuse_fail(message);
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        snprintf(message, sizeof message, "fork: %s", strerror(errno));
+        fuse_fail(message);
+    }
+    if (child == 0) {
+        // A session of its own: a Ctrl-C meant for `berth run` must not take the container's
+        // file system away before the container has handled it.
+        setsid();
+        signal(SIGPIPE, SIG_DFL);
+        if (userfd >= 0 && setns(userfd, CLONE_NEWUSER) < 0) { dprintf(logfd, "setns user: %s\n", strerror(errno)); _exit(125); }
+        if (setns(mntfd, CLONE_NEWNS) < 0) { dprintf(logfd, "setns mnt: %s\n", strerror(errno)); _exit(125); }
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0) _exit(125);
+        char *argv[] = {"fuse-overlayfs", "-f", "-o", (char *)cfg.fuse_options, (char *)cfg.rootfs, NULL};
+        execv(cfg.fuse_overlayfs, argv);
+        dprintf(2, "exec %s: %s\n", cfg.fuse_overlayfs, strerror(errno));
+        _exit(127);
+    }
+    fuse_pid = child;
+    if (userfd >= 0) close(userfd);
+    close(mntfd);
+    close(logfd);
+    if (cfg.fuse_pidfile) {
+        char tmp[4200], text[32];
+        snprintf(tmp, sizeof tmp, "%s.tmp", cfg.fuse_pidfile);
+        int len = snprintf(text, sizeof text, "%d\n", fuse_pid);
+        int fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, text, (size_t)len) != len || rename(tmp, cfg.fuse_pidfile) < 0) {
+            snprintf(message, sizeof message, "record the daemon's pid in %s: %s", cfg.fuse_pidfile, strerror(errno));
+            if (fd >= 0) close(fd);
+            fuse_fail(message);
+        }
+        close(fd);
+    }
+    char target[4200];
+    snprintf(target, sizeof target, "/proc/%d/root%s", container_pid, cfg.rootfs);
+    // Generous: the daemon reads every lower layer's root at start, on a machine that may be busy.
+    for (int waited = 0;; waited += 5) {
+        struct statfs fs;
+        if (statfs(target, &fs) == 0 && fs.f_type == FUSE_SUPER_MAGIC) break;
+        int status;
+        if (waitpid(fuse_pid, &status, WNOHANG) == fuse_pid) {
+            fuse_pid = -1;
+            snprintf(message, sizeof message, "the daemon exited with status %d before mounting",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            fuse_fail(message);
+        }
+        if (waited >= 30000) fuse_fail("not mounted within 30 s");
+        usleep(5000);
+    }
+    if (write(sync, "g", 1) != 1) fuse_fail("the container went away");
+}
+
 static void record_exit(int status) {
     if (!cfg.exit_file) return;
     char tmp[4096], text[128];
@@ -1054,7 +1300,7 @@ int main(int argc, char **argv) {
 
     // cgroup.procs files are opened now: in exec mode the monitor is about to enter the
     // container's mount namespace, where the host's paths no longer resolve.
-    int cgroup_fds[8];
+    int cgroup_fds[16];
     for (int i = 0; i < cfg.cgroup_count; i++)
         if ((cgroup_fds[i] = open(cfg.cgroups[i], O_WRONLY | O_CLOEXEC)) < 0)
             fail_to(report_fd, 1, "cgroups: open %s: %s", cfg.cgroups[i], strerror(errno));
@@ -1149,21 +1395,28 @@ int main(int argc, char **argv) {
     char msg[1200];
     ssize_t n, total = 0;
     int pty_master = -1;
-    while ((n = receive(sv[0], msg + total, sizeof msg - 1 - (size_t)total, &pty_master)) > 0) {
-        if (pty_master >= 0 && msg[total] == 'T' && !terminal_marker_seen) {
-            // The byte that carried the pty master is not part of the report.
-            memmove(msg + total, msg + total + 1, (size_t)n - 1);
-            n--;
-            terminal_marker_seen = 1;
+    for (;;) {
+        while ((n = receive(sv[0], msg + total, sizeof msg - 1 - (size_t)total, &pty_master)) > 0) {
+            if (pty_master >= 0 && msg[total] == 'T' && !terminal_marker_seen) {
+                // The byte that carried the pty master is not part of the report.
+                memmove(msg + total, msg + total + 1, (size_t)n - 1);
+                n--;
+                terminal_marker_seen = 1;
+            }
+            total += n;
+            msg[total] = 0;
+            if (strstr(msg, "ready\n") || strchr(msg, '\n')) break;
         }
-        total += n;
-        msg[total] = 0;
-        if (strstr(msg, "ready\n") || strchr(msg, '\n')) break;
+        msg[total > 0 ? total : 0] = 0;
+        // The container asks for its root file system to be served by fuse-overlayfs.
+        if (strcmp(msg, "fuse\n") != 0) break;
+        fuse_overlay_start(sv[0]);
+        total = 0;
     }
-    msg[total > 0 ? total : 0] = 0;
     if (!strncmp(msg, "err ", 4)) {
         int status;
         while (waitpid(container_pid, &status, 0) < 0 && errno == EINTR) {}
+        fuse_overlay_stop();
         if (write(report_fd, msg, strlen(msg)) < 0) {}
         _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
     }
@@ -1191,6 +1444,7 @@ int main(int argc, char **argv) {
             if (r < 0 && errno != EINTR) return 1;
         }
     }
+    fuse_overlay_stop(); // before the status: whoever sees it may delete the container
     record_exit(status);
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
