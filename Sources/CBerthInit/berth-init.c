@@ -118,6 +118,7 @@ struct config {
     const char *fuse_options;   // its -o: lowerdir=…,upperdir=…,workdir=…
     const char *fuse_pidfile;   // where the monitor records the daemon's PID while it runs
     const char *fuse_log;       // the daemon's stdout and stderr
+    const char *fuse_root;      // an empty directory: the daemon's own root, a recursive bind of "/"
     int fuse_force;             // BERTH_OVERLAY=fuse-overlayfs: do not try native overlayfs first
 };
 
@@ -280,6 +281,7 @@ static void parse_config(char *buf, size_t len) {
         else if (!strcmp(key, "fuseoptions")) cfg.fuse_options = value;
         else if (!strcmp(key, "fusepidfile")) cfg.fuse_pidfile = value;
         else if (!strcmp(key, "fuselog")) cfg.fuse_log = value;
+        else if (!strcmp(key, "fuseroot")) cfg.fuse_root = value;
         else if (!strcmp(key, "fuseforce")) cfg.fuse_force = 1;
         else if (!strcmp(key, "exec")) cfg.exec_mode = 1;
         else if (!strcmp(key, "init")) cfg.tiny_init = 1;
@@ -562,6 +564,12 @@ static void mount_root_overlay(void) {
     if (dprintf(sync_fd, "fuse\n") < 0) _exit(1);
     char reply;
     if (read(sync_fd, &reply, 1) != 1 || reply != 'g') _exit(1); // the monitor reports why
+    // The daemon mounted on the rootfs as seen from its own root (see fuse_overlay_start).
+    static char served[4096];
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s", cfg.fuse_root, cfg.rootfs);
+    if (!realpath(path, served)) CFAIL(1, "mounts: realpath %s: %s", path, strerror(errno));
+    cfg.rootfs = served;
 }
 
 static void pivot(void) {
@@ -1148,32 +1156,44 @@ static void forward_signal(int sig) {
 
 // ---- fuse-overlayfs (monitor side) ------------------------------------------------------------
 //
-// The daemon runs as podman runs it: inside the container's user and mount namespaces (so it
-// may mount there, and files get the container's IDs), but outside its PID namespace and
-// cgroup, a child of this monitor in a session of its own. It is started in the foreground
-// (-f), so its PID is known; the mount is there once the container's rootfs, seen through
-// /proc/PID/root, is a fuse file system. The daemon keeps the container's mount namespace alive
-// after the container has exited, so the monitor ends it (fuse_overlay_stop) before it records
-// the exit status; its PID is kept in a file so that `delete` can end it if the monitor was
-// killed.
+// The daemon runs inside the container's user, mount and PID namespaces, but outside its cgroup:
+// in the user namespace so that it may mount there and files get the container's IDs; in the
+// PID namespace because pivot_root moves its root to the container's root, where the only /proc
+// is the container's, and fuse-overlayfs reaches its layers through /proc/self/fd. Being there
+// also ends it with the container: the kernel kills every process of a PID namespace when its
+// PID 1 exits, and the mount namespace, which only the daemon kept alive, goes with it.
+// A helper in a session of its own (a Ctrl-C meant for `berth run` must not reach it) joins the
+// namespaces and forks the daemon in the foreground (-f); it records the daemon's PID for
+// `delete`, passes SIGTERM on, and reaps it. The mount is there once the container's rootfs, seen
+// through /proc/PID/root, is a fuse file system.
+// The daemon's root is a recursive bind of "/" (on `fuse_root`), not "/" itself: pivot_root moves
+// every process whose root is the old root to the new one, which would make the daemon resolve
+// its own paths (/proc/self/fd/N) through the file system it serves, waiting on itself. So it
+// mounts on the rootfs as seen from there, and the container pivots into that.
 
 #define FUSE_SUPER_MAGIC 0x65735546
 
-static pid_t fuse_pid = -1;
+static pid_t fuse_helper = -1, fuse_daemon = -1;
 
+static void fuse_forward_term(int sig) {
+    if (fuse_daemon > 0) kill(fuse_daemon, sig);
+}
+
+// Ends the daemon (when the container had no PID namespace of its own, or is still running)
+// and reaps its helper.
 static void fuse_overlay_stop(void) {
-    if (fuse_pid <= 0) return;
-    kill(fuse_pid, SIGTERM);
-    int gone = 0;
+    if (fuse_helper <= 0) return;
+    int gone = waitpid(fuse_helper, NULL, WNOHANG) == fuse_helper;
+    if (!gone) kill(fuse_helper, SIGTERM);
     for (int i = 0; i < 200 && !gone; i++) {
-        if (waitpid(fuse_pid, NULL, WNOHANG) == fuse_pid) gone = 1;
+        if (waitpid(fuse_helper, NULL, WNOHANG) == fuse_helper) gone = 1;
         else usleep(10000);
     }
     if (!gone) {
-        kill(fuse_pid, SIGKILL);
-        while (waitpid(fuse_pid, NULL, 0) < 0 && errno == EINTR) {}
+        kill(fuse_helper, SIGKILL); // the daemon follows (PR_SET_PDEATHSIG)
+        while (waitpid(fuse_helper, NULL, 0) < 0 && errno == EINTR) {}
     }
-    fuse_pid = -1;
+    fuse_helper = -1;
     if (cfg.fuse_pidfile) unlink(cfg.fuse_pidfile);
 }
 
@@ -1193,38 +1213,42 @@ static void fuse_fail(const char *message) {
     fail_to(report_fd, 1, "mounts: fuse-overlayfs on %s: %s%s%s", cfg.rootfs, message, *words ? ": " : "", words);
 }
 
-static void fuse_overlay_start(int sync) {
-    char path[64], message[256];
-    int userfd = -1, mntfd;
-    if (cfg.clone_flags & CLONE_NEWUSER) {
-        snprintf(path, sizeof path, "/proc/%d/ns/user", container_pid);
-        if ((userfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-            snprintf(message, sizeof message, "open %s: %s", path, strerror(errno));
-            fuse_fail(message);
-        }
-    }
-    snprintf(path, sizeof path, "/proc/%d/ns/mnt", container_pid);
-    if ((mntfd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+static int open_namespace(const char *name) {
+    char path[64], message[160];
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", container_pid, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         snprintf(message, sizeof message, "open %s: %s", path, strerror(errno));
         fuse_fail(message);
     }
-    int logfd = open(cfg.fuse_log ? cfg.fuse_log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (logfd < 0) {
-        snprintf(message, sizeof message, "open %s: %s", cfg.fuse_log, strerror(errno));
-        fuse_fail(message);
+    return fd;
+}
+
+// The helper, in the container's namespaces: forks the daemon and waits for it.
+static void fuse_helper_main(int userfd, int mntfd, int pidfd, int logfd, int pidfile) {
+    setsid();
+    signal(SIGPIPE, SIG_DFL);
+    // User first: it gives the capabilities to join the other two.
+    if (userfd >= 0 && setns(userfd, CLONE_NEWUSER) < 0) { dprintf(logfd, "setns user: %s\n", strerror(errno)); _exit(125); }
+    if (setns(mntfd, CLONE_NEWNS) < 0) { dprintf(logfd, "setns mnt: %s\n", strerror(errno)); _exit(125); }
+    if (mount("/", cfg.fuse_root, NULL, MS_BIND | MS_REC, NULL) < 0 || chroot(cfg.fuse_root) < 0 || chdir("/") < 0) {
+        dprintf(logfd, "bind / on %s and chroot: %s\n", cfg.fuse_root, strerror(errno));
+        _exit(125);
     }
-    pid_t child = fork();
-    if (child < 0) {
-        snprintf(message, sizeof message, "fork: %s", strerror(errno));
-        fuse_fail(message);
-    }
-    if (child == 0) {
-        // A session of its own: a Ctrl-C meant for `berth run` must not take the container's
-        // file system away before the container has handled it.
-        setsid();
-        signal(SIGPIPE, SIG_DFL);
-        if (userfd >= 0 && setns(userfd, CLONE_NEWUSER) < 0) { dprintf(logfd, "setns user: %s\n", strerror(errno)); _exit(125); }
-        if (setns(mntfd, CLONE_NEWNS) < 0) { dprintf(logfd, "setns mnt: %s\n", strerror(errno)); _exit(125); }
+    if (pidfd >= 0 && setns(pidfd, CLONE_NEWPID) < 0) { dprintf(logfd, "setns pid: %s\n", strerror(errno)); _exit(125); }
+    // The monitor's handlers forward to the container; the helper forwards only TERM, to the daemon.
+    int inherited[] = {SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    for (size_t i = 0; i < sizeof inherited / sizeof inherited[0]; i++) signal(inherited[i], SIG_DFL);
+    struct sigaction sa = {0};
+    sa.sa_handler = fuse_forward_term;
+    sigaction(SIGTERM, &sa, NULL);
+    // The daemon's view of its parent: the helper is outside a new PID namespace, which shows as 0.
+    pid_t helper = pidfd >= 0 ? 0 : getpid();
+    fuse_daemon = fork();
+    if (fuse_daemon < 0) { dprintf(logfd, "fork: %s\n", strerror(errno)); _exit(125); }
+    if (fuse_daemon == 0) {
+        // Without its helper nobody would end it (and with it the container's file system).
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != helper) _exit(125);
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0) _exit(125);
         char *argv[] = {"fuse-overlayfs", "-f", "-o", (char *)cfg.fuse_options, (char *)cfg.rootfs, NULL};
@@ -1232,31 +1256,47 @@ static void fuse_overlay_start(int sync) {
         dprintf(2, "exec %s: %s\n", cfg.fuse_overlayfs, strerror(errno));
         _exit(127);
     }
-    fuse_pid = child;
-    if (userfd >= 0) close(userfd);
-    close(mntfd);
-    close(logfd);
-    if (cfg.fuse_pidfile) {
-        char tmp[4200], text[32];
-        snprintf(tmp, sizeof tmp, "%s.tmp", cfg.fuse_pidfile);
-        int len = snprintf(text, sizeof text, "%d\n", fuse_pid);
-        int fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-        if (fd < 0 || write(fd, text, (size_t)len) != len || rename(tmp, cfg.fuse_pidfile) < 0) {
-            snprintf(message, sizeof message, "record the daemon's pid in %s: %s", cfg.fuse_pidfile, strerror(errno));
-            if (fd >= 0) close(fd);
-            fuse_fail(message);
-        }
-        close(fd);
+    if (pidfile >= 0) { dprintf(pidfile, "%d\n", fuse_daemon); close(pidfile); }
+    int status;
+    while (waitpid(fuse_daemon, &status, 0) < 0)
+        if (errno != EINTR) _exit(125);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+static void fuse_overlay_start(int sync) {
+    char message[256];
+    int userfd = (cfg.clone_flags & CLONE_NEWUSER) ? open_namespace("user") : -1;
+    int mntfd = open_namespace("mnt");
+    int pidfd = (cfg.clone_flags & CLONE_NEWPID) ? open_namespace("pid") : -1;
+    int logfd = open(cfg.fuse_log ? cfg.fuse_log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int pidfile = cfg.fuse_pidfile ? open(cfg.fuse_pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    if (logfd < 0 || (cfg.fuse_pidfile && pidfile < 0)) {
+        snprintf(message, sizeof message, "open %s: %s", logfd < 0 ? cfg.fuse_log : cfg.fuse_pidfile, strerror(errno));
+        fuse_fail(message);
     }
+    if (mkdir(cfg.fuse_root, 0700) < 0 && errno != EEXIST) {
+        snprintf(message, sizeof message, "mkdir %s: %s", cfg.fuse_root, strerror(errno));
+        fuse_fail(message);
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        snprintf(message, sizeof message, "fork: %s", strerror(errno));
+        fuse_fail(message);
+    }
+    if (child == 0) fuse_helper_main(userfd, mntfd, pidfd, logfd, pidfile);
+    fuse_helper = child;
+    int opened[] = {userfd, mntfd, pidfd, logfd, pidfile};
+    for (size_t i = 0; i < sizeof opened / sizeof opened[0]; i++)
+        if (opened[i] >= 0) close(opened[i]);
     char target[4200];
-    snprintf(target, sizeof target, "/proc/%d/root%s", container_pid, cfg.rootfs);
+    snprintf(target, sizeof target, "/proc/%d/root%s%s", container_pid, cfg.fuse_root, cfg.rootfs);
     // Generous: the daemon reads every lower layer's root at start, on a machine that may be busy.
     for (int waited = 0;; waited += 5) {
         struct statfs fs;
         if (statfs(target, &fs) == 0 && fs.f_type == FUSE_SUPER_MAGIC) break;
         int status;
-        if (waitpid(fuse_pid, &status, WNOHANG) == fuse_pid) {
-            fuse_pid = -1;
+        if (waitpid(fuse_helper, &status, WNOHANG) == fuse_helper) {
+            fuse_helper = -1;
             snprintf(message, sizeof message, "the daemon exited with status %d before mounting",
                      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
             fuse_fail(message);

@@ -328,6 +328,7 @@ struct LaunchPlan {
         config.add("fuseoptions", OverlayDriver.fuseOptions(options).joined(separator: ","))
         config.add("fusepidfile", stateDirectory + "/" + ContainerRuntime.fuseOverlayPIDFile)
         config.add("fuselog", stateDirectory + "/fuse-overlayfs.log")
+        config.add("fuseroot", stateDirectory + "/fuse-root")
     }
 
     /// Makes the directories of an overlay option absolute, relative to the bundle like root.path.

@@ -6,8 +6,8 @@ import Glibc
 ///
 /// Native overlayfs is mounted by berth-init inside the container's user namespace, which
 /// Linux allows from 5.11. Older kernels refuse it (EPERM); there the root filesystem is served
-/// by fuse-overlayfs instead, as podman does, run by the container's monitor inside the
-/// container's user and mount namespaces but outside its PID namespace and cgroup.
+/// by fuse-overlayfs instead, as podman does, started by the container's monitor inside the
+/// container's user, mount and PID namespaces (it ends with the container) but outside its cgroup.
 /// `BERTH_OVERLAY` chooses: `auto` (the default: native, fuse-overlayfs when the kernel
 /// refuses), `native`, or `fuse-overlayfs` (always; this is how tests exercise the fallback on
 /// a kernel that does not need it).
