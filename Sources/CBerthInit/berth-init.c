@@ -46,6 +46,7 @@
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -104,7 +105,7 @@ struct config {
     const unsigned char *bpf; size_t bpf_len;
     const char *exit_file;
     const char *fifo;
-    const char *cgroups[8]; int cgroup_count; // cgroup.procs files to add the container to
+    const char *cgroups[16]; int cgroup_count; // cgroup.procs files to add the container to (one per hierarchy)
     const char *console_socket; // process.terminal: where to send the pty master (runc protocol)
     int tiny_init; // run a reaping, signal-forwarding PID 1 above the entrypoint (init: true)
     int exec_mode; // join a running container's namespaces (berth runtime exec) instead of creating
@@ -114,6 +115,14 @@ struct config {
     int log_tee;                // also copy the output to the monitor's stdout/stderr (berth run)
     int log_terminal;           // process.terminal with a captured log: the monitor reads the pty master
     int log_journal;            // log_path is journald's socket: entries, not a file (journal-writer.c)
+    const char *cgroupfs_dest;  // where the container's own cgroups are mounted (see mount_cgroups)
+    unsigned long cgroupfs_flags;
+    const char *fuse_overlayfs; // fuse-overlayfs, for an overlay root native overlayfs refuses (see fuse_overlay_start)
+    const char *fuse_options;   // its -o: lowerdir=…,upperdir=…,workdir=…
+    const char *fuse_pidfile;   // where the monitor records the daemon's PID while it runs
+    const char *fuse_log;       // the daemon's stdout and stderr
+    const char *fuse_root;      // an empty directory: the daemon's own root, a recursive bind of "/"
+    int fuse_force;             // BERTH_OVERLAY=fuse-overlayfs: do not try native overlayfs first
 };
 
 static struct config cfg;
@@ -264,7 +273,19 @@ static void parse_config(char *buf, size_t len) {
         else if (!strcmp(key, "seccomp")) { cfg.bpf = (const unsigned char *)value; cfg.bpf_len = n; }
         else if (!strcmp(key, "exitfile")) cfg.exit_file = value;
         else if (!strcmp(key, "fifo")) cfg.fifo = value;
-        else if (!strcmp(key, "cgroup") && cfg.cgroup_count < 8) cfg.cgroups[cfg.cgroup_count++] = value;
+        else if (!strcmp(key, "cgroup") && cfg.cgroup_count < 16) cfg.cgroups[cfg.cgroup_count++] = value;
+        else if (!strcmp(key, "cgroupfs")) {
+            char *f[2];
+            if (fields(value, n, f, 2) != 2) fail_to(report_fd, 1, "config: malformed cgroupfs");
+            cfg.cgroupfs_dest = f[0];
+            cfg.cgroupfs_flags = strtoul(f[1], NULL, 10);
+        }
+        else if (!strcmp(key, "fuseoverlay")) cfg.fuse_overlayfs = value;
+        else if (!strcmp(key, "fuseoptions")) cfg.fuse_options = value;
+        else if (!strcmp(key, "fusepidfile")) cfg.fuse_pidfile = value;
+        else if (!strcmp(key, "fuselog")) cfg.fuse_log = value;
+        else if (!strcmp(key, "fuseroot")) cfg.fuse_root = value;
+        else if (!strcmp(key, "fuseforce")) cfg.fuse_force = 1;
         else if (!strcmp(key, "exec")) cfg.exec_mode = 1;
         else if (!strcmp(key, "init")) cfg.tiny_init = 1;
         else if (!strcmp(key, "console")) cfg.console_socket = value;
@@ -443,6 +464,119 @@ static void dev_symlinks(void) {
         if (symlink(links[i][0], dest) < 0 && errno != EEXIST)
             CFAIL(1, "devices: symlink %s: %s", dest, strerror(errno));
     }
+}
+
+// ---- the container's cgroups at /sys/fs/cgroup ----------------------------------------------
+//
+// The container sees its own cgroups, read-only, as runc and crun mount them: on a unified host
+// one cgroup2 mount; on a v1 or hybrid host (v1 controllers, v2 at /sys/fs/cgroup/unified) a
+// tmpfs with one directory per hierarchy. Each is mounted afresh inside the container's cgroup
+// namespace, where its root is the container's own cgroup; where the kernel does not permit that
+// (cgroup v1 in a user namespace, or no cgroup namespace of its own), the container's cgroup
+// directory on the host is bind-mounted instead. A hierarchy in which the container has no
+// cgroup of its own (it is at the root: rootless without delegation) is left out, so the
+// host's tree is never shown.
+
+static char host_cgroups[4096]; // /proc/self/cgroup before the cgroup namespace: host paths
+
+static void read_host_cgroups(void) {
+    if (!cfg.cgroupfs_dest) return;
+    int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) CFAIL(1, "cgroups: open /proc/self/cgroup: %s", strerror(errno));
+    size_t len = 0;
+    for (ssize_t r; len < sizeof host_cgroups - 1; len += (size_t)r) {
+        r = read(fd, host_cgroups + len, sizeof host_cgroups - 1 - len);
+        if (r < 0 && errno == EINTR) { r = 0; continue; }
+        if (r <= 0) break;
+    }
+    host_cgroups[len] = 0;
+    close(fd);
+}
+
+static void mount_cgroup_hierarchy(const char *dest, const char *host_dir, const char *type, const char *options,
+                                   const char *path, unsigned long flags) {
+    if ((cfg.clone_flags & CLONE_NEWCGROUP) && mount(type, dest, type, flags, options) == 0) return;
+    char source[4096];
+    snprintf(source, sizeof source, "%s%s", host_dir, path);
+    if (mount(source, dest, NULL, MS_BIND | MS_REC, NULL) < 0)
+        CFAIL(1, "cgroups: bind %s on %s: %s", source, dest, strerror(errno));
+    bind_remount(dest, flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+}
+
+static void mount_cgroups(void) {
+    if (!cfg.cgroupfs_dest) return;
+    char dest[4096];
+    target_path(cfg.cgroupfs_dest, dest, sizeof dest, 0);
+    unsigned long flags = cfg.cgroupfs_flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
+    char lines[sizeof host_cgroups], *save = NULL;
+    snprintf(lines, sizeof lines, "%s", host_cgroups);
+    if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
+        // Unified host: one line, "0::PATH".
+        const char *path = strstr(lines, "0::");
+        char own[4096] = "/";
+        if (path) snprintf(own, sizeof own, "%.*s", (int)strcspn(path + 3, "\n"), path + 3);
+        if (strcmp(own, "/") != 0) {
+            mount_cgroup_hierarchy(dest, "/sys/fs/cgroup", "cgroup2", NULL, own, flags);
+        } else if (mount("tmpfs", dest, "tmpfs", flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=0k") < 0) {
+            CFAIL(1, "cgroups: mount tmpfs on %s: %s", dest, strerror(errno));
+        }
+        return;
+    }
+    if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+        CFAIL(1, "cgroups: mount tmpfs on %s: %s", dest, strerror(errno));
+    for (char *line = strtok_r(lines, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        // "ID:CONTROLLERS:PATH"; CONTROLLERS is empty for v2, "name=systemd" for a named hierarchy.
+        char *controllers = strchr(line, ':');
+        char *path = controllers ? strchr(controllers + 1, ':') : NULL;
+        if (!path) continue;
+        *controllers++ = 0;
+        *path++ = 0;
+        if (!strcmp(path, "/")) continue;
+        const char *name = !*controllers ? "unified" : !strncmp(controllers, "name=", 5) ? controllers + 5 : controllers;
+        char host_dir[512], where[4200];
+        snprintf(host_dir, sizeof host_dir, "/sys/fs/cgroup/%s", name);
+        if (access(host_dir, F_OK) < 0) continue; // a hierarchy the host has not mounted
+        snprintf(where, sizeof where, "%s/%s", dest, name);
+        if (mkdir(where, 0755) < 0 && errno != EEXIST) CFAIL(1, "cgroups: mkdir %s: %s", where, strerror(errno));
+        mount_cgroup_hierarchy(where, host_dir, *controllers ? "cgroup" : "cgroup2", *controllers ? controllers : NULL, path, flags);
+        // Co-mounted controllers ("cpu,cpuacct") are found by each name, as on the host.
+        if (strchr(name, ',') && strncmp(controllers, "name=", 5) != 0) {
+            char names[256], *inner = NULL;
+            snprintf(names, sizeof names, "%s", name);
+            for (char *one = strtok_r(names, ",", &inner); one; one = strtok_r(NULL, ",", &inner)) {
+                snprintf(where, sizeof where, "%s/%s", dest, one);
+                if (symlink(name, where) < 0 && errno != EEXIST) CFAIL(1, "cgroups: symlink %s: %s", where, strerror(errno));
+            }
+        }
+    }
+    if (flags & MS_RDONLY) bind_remount(dest, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
+// ---- overlay root filesystem ------------------------------------------------------------------
+//
+// Native overlayfs, mounted inside the container's user namespace (Linux >= 5.11), so the upper
+// dir is owned by the container's IDs without privilege on the host. Where the kernel refuses
+// (older kernels: EPERM; no overlay module: ENODEV), or when BERTH_OVERLAY=fuse-overlayfs forces
+// it, the monitor serves the root with fuse-overlayfs instead (fuse_overlay_start): asked with
+// "fuse\n" on the sync socket, it answers 'g' once the mount is there, or reports the failure
+// and ends the container.
+static void mount_root_overlay(void) {
+    if (!cfg.fuse_force) {
+        if (mount("overlay", cfg.rootfs, "overlay", 0, cfg.root_overlay) == 0) return;
+        int err = errno;
+        if (!cfg.fuse_overlayfs || (err != EPERM && err != EINVAL && err != ENODEV))
+            CFAIL(1, "mounts: mount overlay (%s) on %s: %s%s", cfg.root_overlay, cfg.rootfs, strerror(err),
+                  cfg.fuse_overlayfs ? "" : " (this kernel cannot mount overlayfs here: install fuse-overlayfs, which Berth then uses)");
+    }
+    if (dprintf(sync_fd, "fuse\n") < 0) _exit(1);
+    char reply;
+    if (read(sync_fd, &reply, 1) != 1 || reply != 'g') _exit(1); // the monitor reports why
+    // The daemon mounted on the rootfs as seen from its own root (see fuse_overlay_start).
+    static char served[4096];
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s", cfg.fuse_root, cfg.rootfs);
+    if (!realpath(path, served)) CFAIL(1, "mounts: realpath %s: %s", path, strerror(errno));
+    cfg.rootfs = served;
 }
 
 static void pivot(void) {
@@ -635,6 +769,7 @@ static void run_tiny_init(void) {
 static void container_main(void) {
     char go;
     if (read(sync_fd, &go, 1) != 1) _exit(1); // the monitor has written our ID maps
+    read_host_cgroups();
     if ((cfg.clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
         CFAIL(1, "namespaces: unshare cgroup namespace: %s", strerror(errno));
     if (cfg.clone_flags & CLONE_NEWUSER) {
@@ -662,14 +797,12 @@ static void container_main(void) {
         unsigned long prop = cfg.root_propagation ? cfg.root_propagation : (MS_REC | MS_PRIVATE);
         if (mount(NULL, "/", NULL, prop, NULL) < 0) CFAIL(1, "mounts: set / propagation: %s", strerror(errno));
         if (cfg.root_overlay) {
-            // Native overlayfs, mounted inside the container's user namespace (Linux >= 5.11),
-            // so the upper dir is owned by the container's IDs without privilege on the host.
-            if (mount("overlay", cfg.rootfs, "overlay", 0, cfg.root_overlay) < 0)
-                CFAIL(1, "mounts: mount overlay (%s) on %s: %s", cfg.root_overlay, cfg.rootfs, strerror(errno));
+            mount_root_overlay();
         } else if (mount(cfg.rootfs, cfg.rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
             CFAIL(1, "mounts: bind rootfs %s: %s", cfg.rootfs, strerror(errno));
         }
         for (int i = 0; i < cfg.mount_count; i++) do_mount(&cfg.mounts[i]);
+        mount_cgroups();
         for (int i = 0; i < cfg.device_count; i++) bind_device(&cfg.devices[i]);
         for (int i = 0; i < cfg.node_count; i++) make_node(&cfg.nodes[i]);
         dev_symlinks();
@@ -1037,6 +1170,159 @@ static void forward_signal(int sig) {
     if (container_pid > 0) kill(container_pid, sig);
 }
 
+// ---- fuse-overlayfs (monitor side) ------------------------------------------------------------
+//
+// The daemon runs inside the container's user, mount and PID namespaces, but outside its cgroup:
+// in the user namespace so that it may mount there and files get the container's IDs; in the
+// PID namespace because pivot_root moves its root to the container's root, where the only /proc
+// is the container's, and fuse-overlayfs reaches its layers through /proc/self/fd. Being there
+// also ends it with the container: the kernel kills every process of a PID namespace when its
+// PID 1 exits, and the mount namespace, which only the daemon kept alive, goes with it.
+// A helper in a session of its own (a Ctrl-C meant for `berth run` must not reach it) joins the
+// namespaces and forks the daemon in the foreground (-f); it records the daemon's PID for
+// `delete`, passes SIGTERM on, and reaps it. The mount is there once the container's rootfs, seen
+// through /proc/PID/root, is a fuse file system.
+// The daemon's root is a recursive bind of "/" (on `fuse_root`), not "/" itself: pivot_root moves
+// every process whose root is the old root to the new one, which would make the daemon resolve
+// its own paths (/proc/self/fd/N) through the file system it serves, waiting on itself. So it
+// mounts on the rootfs as seen from there, and the container pivots into that.
+
+#define FUSE_SUPER_MAGIC 0x65735546
+
+static pid_t fuse_helper = -1, fuse_daemon = -1;
+
+static void fuse_forward_term(int sig) {
+    if (fuse_daemon > 0) kill(fuse_daemon, sig);
+}
+
+// Ends the daemon (when the container had no PID namespace of its own, or is still running)
+// and reaps its helper.
+static void fuse_overlay_stop(void) {
+    if (fuse_helper <= 0) return;
+    int gone = waitpid(fuse_helper, NULL, WNOHANG) == fuse_helper;
+    if (!gone) kill(fuse_helper, SIGTERM);
+    for (int i = 0; i < 200 && !gone; i++) {
+        if (waitpid(fuse_helper, NULL, WNOHANG) == fuse_helper) gone = 1;
+        else usleep(10000);
+    }
+    if (!gone) {
+        kill(fuse_helper, SIGKILL); // the daemon follows (PR_SET_PDEATHSIG)
+        while (waitpid(fuse_helper, NULL, 0) < 0 && errno == EINTR) {}
+    }
+    fuse_helper = -1;
+    if (cfg.fuse_pidfile) unlink(cfg.fuse_pidfile);
+}
+
+// Ends the container (and the daemon) and reports `message`, with the daemon's own words.
+static void fuse_fail(const char *message) {
+    char words[512] = "";
+    int fd = cfg.fuse_log ? open(cfg.fuse_log, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0) {
+        ssize_t r = read(fd, words, sizeof words - 1);
+        words[r > 0 ? r : 0] = 0;
+        for (char *p = words; *p; p++) if (*p == '\n') *p = ' ';
+        close(fd);
+    }
+    kill(container_pid, SIGKILL);
+    while (waitpid(container_pid, NULL, 0) < 0 && errno == EINTR) {}
+    fuse_overlay_stop();
+    fail_to(report_fd, 1, "mounts: fuse-overlayfs on %s: %s%s%s", cfg.rootfs, message, *words ? ": " : "", words);
+}
+
+static int open_namespace(const char *name) {
+    char path[64], message[160];
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", container_pid, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(message, sizeof message, "open %s: %s", path, strerror(errno));
+        fuse_fail(message);
+    }
+    return fd;
+}
+
+// The helper, in the container's namespaces: forks the daemon and waits for it.
+static void fuse_helper_main(int userfd, int mntfd, int pidfd, int logfd, int pidfile) {
+    setsid();
+    signal(SIGPIPE, SIG_DFL);
+    // User first: it gives the capabilities to join the other two.
+    if (userfd >= 0 && setns(userfd, CLONE_NEWUSER) < 0) { dprintf(logfd, "setns user: %s\n", strerror(errno)); _exit(125); }
+    if (setns(mntfd, CLONE_NEWNS) < 0) { dprintf(logfd, "setns mnt: %s\n", strerror(errno)); _exit(125); }
+    if (mount("/", cfg.fuse_root, NULL, MS_BIND | MS_REC, NULL) < 0 || chroot(cfg.fuse_root) < 0 || chdir("/") < 0) {
+        dprintf(logfd, "bind / on %s and chroot: %s\n", cfg.fuse_root, strerror(errno));
+        _exit(125);
+    }
+    if (pidfd >= 0 && setns(pidfd, CLONE_NEWPID) < 0) { dprintf(logfd, "setns pid: %s\n", strerror(errno)); _exit(125); }
+    // The monitor's handlers forward to the container; the helper forwards only TERM, to the daemon.
+    int inherited[] = {SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    for (size_t i = 0; i < sizeof inherited / sizeof inherited[0]; i++) signal(inherited[i], SIG_DFL);
+    struct sigaction sa = {0};
+    sa.sa_handler = fuse_forward_term;
+    sigaction(SIGTERM, &sa, NULL);
+    // The daemon's view of its parent: the helper is outside a new PID namespace, which shows as 0.
+    pid_t helper = pidfd >= 0 ? 0 : getpid();
+    fuse_daemon = fork();
+    if (fuse_daemon < 0) { dprintf(logfd, "fork: %s\n", strerror(errno)); _exit(125); }
+    if (fuse_daemon == 0) {
+        // Without its helper nobody would end it (and with it the container's file system).
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != helper) _exit(125);
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0) _exit(125);
+        char *argv[] = {"fuse-overlayfs", "-f", "-o", (char *)cfg.fuse_options, (char *)cfg.rootfs, NULL};
+        execv(cfg.fuse_overlayfs, argv);
+        dprintf(2, "exec %s: %s\n", cfg.fuse_overlayfs, strerror(errno));
+        _exit(127);
+    }
+    if (pidfile >= 0) { dprintf(pidfile, "%d\n", fuse_daemon); close(pidfile); }
+    int status;
+    while (waitpid(fuse_daemon, &status, 0) < 0)
+        if (errno != EINTR) _exit(125);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+static void fuse_overlay_start(int sync) {
+    char message[256];
+    int userfd = (cfg.clone_flags & CLONE_NEWUSER) ? open_namespace("user") : -1;
+    int mntfd = open_namespace("mnt");
+    int pidfd = (cfg.clone_flags & CLONE_NEWPID) ? open_namespace("pid") : -1;
+    int logfd = open(cfg.fuse_log ? cfg.fuse_log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int pidfile = cfg.fuse_pidfile ? open(cfg.fuse_pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    if (logfd < 0 || (cfg.fuse_pidfile && pidfile < 0)) {
+        snprintf(message, sizeof message, "open %s: %s", logfd < 0 ? cfg.fuse_log : cfg.fuse_pidfile, strerror(errno));
+        fuse_fail(message);
+    }
+    if (mkdir(cfg.fuse_root, 0700) < 0 && errno != EEXIST) {
+        snprintf(message, sizeof message, "mkdir %s: %s", cfg.fuse_root, strerror(errno));
+        fuse_fail(message);
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        snprintf(message, sizeof message, "fork: %s", strerror(errno));
+        fuse_fail(message);
+    }
+    if (child == 0) fuse_helper_main(userfd, mntfd, pidfd, logfd, pidfile);
+    fuse_helper = child;
+    int opened[] = {userfd, mntfd, pidfd, logfd, pidfile};
+    for (size_t i = 0; i < sizeof opened / sizeof opened[0]; i++)
+        if (opened[i] >= 0) close(opened[i]);
+    char target[4200];
+    snprintf(target, sizeof target, "/proc/%d/root%s%s", container_pid, cfg.fuse_root, cfg.rootfs);
+    // Generous: the daemon reads every lower layer's root at start, on a machine that may be busy.
+    for (int waited = 0;; waited += 5) {
+        struct statfs fs;
+        if (statfs(target, &fs) == 0 && fs.f_type == FUSE_SUPER_MAGIC) break;
+        int status;
+        if (waitpid(fuse_helper, &status, WNOHANG) == fuse_helper) {
+            fuse_helper = -1;
+            snprintf(message, sizeof message, "the daemon exited with status %d before mounting",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            fuse_fail(message);
+        }
+        if (waited >= 30000) fuse_fail("not mounted within 30 s");
+        usleep(5000);
+    }
+    if (write(sync, "g", 1) != 1) fuse_fail("the container went away");
+}
+
 static void record_exit(int status) {
     if (!cfg.exit_file) return;
     char tmp[4096], text[128];
@@ -1070,7 +1356,7 @@ int main(int argc, char **argv) {
 
     // cgroup.procs files are opened now: in exec mode the monitor is about to enter the
     // container's mount namespace, where the host's paths no longer resolve.
-    int cgroup_fds[8];
+    int cgroup_fds[16];
     for (int i = 0; i < cfg.cgroup_count; i++)
         if ((cgroup_fds[i] = open(cfg.cgroups[i], O_WRONLY | O_CLOEXEC)) < 0)
             fail_to(report_fd, 1, "cgroups: open %s: %s", cfg.cgroups[i], strerror(errno));
@@ -1165,21 +1451,28 @@ int main(int argc, char **argv) {
     char msg[1200];
     ssize_t n, total = 0;
     int pty_master = -1;
-    while ((n = receive(sv[0], msg + total, sizeof msg - 1 - (size_t)total, &pty_master)) > 0) {
-        if (pty_master >= 0 && msg[total] == 'T' && !terminal_marker_seen) {
-            // The byte that carried the pty master is not part of the report.
-            memmove(msg + total, msg + total + 1, (size_t)n - 1);
-            n--;
-            terminal_marker_seen = 1;
+    for (;;) {
+        while ((n = receive(sv[0], msg + total, sizeof msg - 1 - (size_t)total, &pty_master)) > 0) {
+            if (pty_master >= 0 && msg[total] == 'T' && !terminal_marker_seen) {
+                // The byte that carried the pty master is not part of the report.
+                memmove(msg + total, msg + total + 1, (size_t)n - 1);
+                n--;
+                terminal_marker_seen = 1;
+            }
+            total += n;
+            msg[total] = 0;
+            if (strstr(msg, "ready\n") || strchr(msg, '\n')) break;
         }
-        total += n;
-        msg[total] = 0;
-        if (strstr(msg, "ready\n") || strchr(msg, '\n')) break;
+        msg[total > 0 ? total : 0] = 0;
+        // The container asks for its root file system to be served by fuse-overlayfs.
+        if (strcmp(msg, "fuse\n") != 0) break;
+        fuse_overlay_start(sv[0]);
+        total = 0;
     }
-    msg[total > 0 ? total : 0] = 0;
     if (!strncmp(msg, "err ", 4)) {
         int status;
         while (waitpid(container_pid, &status, 0) < 0 && errno == EINTR) {}
+        fuse_overlay_stop();
         if (write(report_fd, msg, strlen(msg)) < 0) {}
         _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
     }
@@ -1207,6 +1500,7 @@ int main(int argc, char **argv) {
             if (r < 0 && errno != EINTR) return 1;
         }
     }
+    fuse_overlay_stop(); // before the status: whoever sees it may delete the container
     record_exit(status);
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }

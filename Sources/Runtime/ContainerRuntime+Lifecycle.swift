@@ -51,7 +51,7 @@ extension ContainerRuntime {
             status = .running
         } else if Files.exists(directory(id) + "/exec.fifo") {
             status = .created
-        } else if let cgroup = record.cgroup, Cgroups.manager(recorded: cgroup, id: id).isFrozen {
+        } else if let cgroup = record.cgroup, Cgroups.manager(recorded: cgroup, id: id, system: system).isFrozen {
             status = .paused
         } else {
             status = .running
@@ -97,9 +97,9 @@ extension ContainerRuntime {
                 throw RuntimeError(.invalidState, id, "cannot delete a container that is \(current.status.rawValue); stop it first or use --force")
             }
             if current.status == .paused, let location = record.cgroup {
-                try? Cgroups.manager(recorded: location, id: id).setFrozen(false)
+                try? Cgroups.manager(recorded: location, id: id, system: system).setFrozen(false)
             }
-            _ = Glibc.kill(record.pid, SIGKILL)
+            try? system.kill(record.pid, SIGKILL, stage: "delete")
         }
         // Wait (bounded) for the monitor to record the exit, so that the record is never cut off.
         var waited = 0
@@ -107,21 +107,43 @@ extension ContainerRuntime {
             usleep(10_000)
             waited += 1
         }
+        try releaseResources(of: record, id: id, wasPaused: current.status == .paused)
+    }
+
+    /// What a stopped container still holds, released in order: a fuse-overlayfs daemon its
+    /// monitor could not stop (the monitor was killed), the cgroup (thawed, emptied by the
+    /// kernel, removed), then the state directory, last so that a delete interrupted before it
+    /// can be run again.
+    func releaseResources(of record: ContainerRecord, id: String, wasPaused: Bool) throws(RuntimeError) {
+        stopFuseOverlay(id)
         if let location = record.cgroup {
-            let cgroup = Cgroups.manager(recorded: location, id: id)
-            if current.status == .paused { try? cgroup.setFrozen(false) }
+            let cgroup = Cgroups.manager(recorded: location, id: id, system: system)
+            if wasPaused { try? cgroup.setFrozen(false) }
             // Processes of the container's PID namespace die with its PID 1; wait for the kernel
             // to empty the cgroup, then remove it.
             var waited = 0
             while waited < 500 && !cgroup.processes().isEmpty {
-                usleep(10_000)
+                system.pause(milliseconds: 10)
                 waited += 1
             }
             cgroup.destroy()
         }
-        do { try Files.removeTree(directory(id), stage: "delete") } catch {
+        do { try system.removeTree(directory(id), stage: "delete") } catch {
             throw RuntimeError(.system, id, error.description)
         }
+    }
+
+    /// Kills the fuse-overlayfs daemon of a container whose monitor did not (it records the
+    /// daemon's PID, and removes the file once the daemon is gone). The daemon keeps the
+    /// container's mount namespace alive, so nothing else would end it. The command name guards
+    /// against a PID reused since.
+    func stopFuseOverlay(_ id: String) {
+        let file = directory(id) + "/" + Self.fuseOverlayPIDFile
+        guard let text = try? system.read(file, stage: "delete"),
+              let pid = Int32(text.filter { $0 != "\n" }), pid > 0,
+              let name = try? system.read("/proc/\(pid)/comm", stage: "delete"),
+              name.hasPrefix("fuse-overlayfs") else { return }
+        try? system.kill(pid, SIGKILL, stage: "delete")
     }
 
     /// Freezes (pause) or thaws (resume) every process of a running container.
@@ -134,13 +156,13 @@ extension ContainerRuntime {
         guard let location = record.cgroup else {
             throw RuntimeError(.invalidState, id, "the container has no cgroup (rootless without delegation): pause needs a freezer")
         }
-        try Cgroups.manager(recorded: location, id: id).setFrozen(paused)
+        try Cgroups.manager(recorded: location, id: id, system: system).setFrozen(paused)
     }
 
     /// Host PIDs of every process in the container.
     public func processes(_ id: String) throws(RuntimeError) -> [Int32] {
         let record = try record(id)
-        if let location = record.cgroup { return Cgroups.manager(recorded: location, id: id).processes() }
+        if let location = record.cgroup { return Cgroups.manager(recorded: location, id: id, system: system).processes() }
         return isAlive(record) ? [record.pid] : []
     }
 
@@ -231,7 +253,7 @@ extension ContainerRuntime {
                 process.user = try UserResolver.resolve(String(parts[0]), rootfs: record.rootfs, container: id)
             }
         }
-        let cgroupProcs = record.cgroup.map { Cgroups.manager(recorded: $0, id: id).procsFiles } ?? []
+        let cgroupProcs = record.cgroup.map { Cgroups.manager(recorded: $0, id: id, system: system).procsFiles } ?? []
         process.terminal = options.consoleSocket != nil
         if options.privileged {
             // Bits past the kernel's last capability are masked by capset and skipped by
@@ -256,7 +278,7 @@ extension ContainerRuntime {
         var current = try state(id)
         if current.status == .paused, let location = record.cgroup {
             // A frozen process cannot act on a signal: thaw it first.
-            try Cgroups.manager(recorded: location, id: id).setFrozen(false)
+            try Cgroups.manager(recorded: location, id: id, system: system).setFrozen(false)
             current = try state(id)
         }
         if current.status != .stopped {
@@ -293,9 +315,9 @@ extension ContainerRuntime {
             throw RuntimeError(.invalidState, id, "the container has a state: delete it instead")
         }
         if let bundle = try? RuntimeBundle(path: bundlePath, container: id),
-           let cgroup = Cgroups.manager(id: id, path: bundle.spec.linux?.cgroupsPath).0,
-           cgroup.directories.contains(where: Files.exists) {
-            for pid in cgroup.processes() { _ = Glibc.kill(pid, SIGKILL) }
+           let cgroup = Cgroups.manager(id: id, path: bundle.spec.linux?.cgroupsPath, system: system).0,
+           cgroup.directories.contains(where: system.exists) {
+            for pid in cgroup.processes() { try? system.kill(pid, SIGKILL, stage: "reclaim") }
             var waited = 0
             while waited < 200 && !cgroup.processes().isEmpty {
                 usleep(10_000)

@@ -13,10 +13,13 @@ public struct ContainerRuntime: Sendable {
     public var stateRoot: String
     /// Path of the berth-init executable.
     public var initPath: String
+    /// The Linux calls made from Swift (cgroups, signals, state cleanup); a recording fake in tests.
+    public var system: any Syscalls
 
-    public init(stateRoot: String, initPath: String) {
+    public init(stateRoot: String, initPath: String, system: any Syscalls = LinuxSyscalls()) {
         self.stateRoot = stateRoot
         self.initPath = initPath
+        self.system = system
     }
 
     /// Annotation asking for a tiny reaping, signal-forwarding init as PID 1 (compose's
@@ -47,17 +50,24 @@ public struct ContainerRuntime: Sendable {
         /// json-file log, and the monitor's own stdio is /dev/null unless the capture tees. With
         /// `process.terminal` the monitor keeps the pty master and logs what it reads as stdout.
         public var log: LogCapture?
+        /// How an overlay root filesystem is mounted; nil: as `BERTH_OVERLAY` says (auto by default).
+        public var overlay: OverlayDriver?
 
         public init(waitForStart: Bool, detach: Bool, pidFile: String? = nil, consoleSocket: String? = nil,
-                    outputFile: String? = nil, log: LogCapture? = nil) {
+                    outputFile: String? = nil, log: LogCapture? = nil, overlay: OverlayDriver? = nil) {
             self.waitForStart = waitForStart
             self.detach = detach
             self.pidFile = pidFile
             self.consoleSocket = consoleSocket
             self.outputFile = outputFile
             self.log = log
+            self.overlay = overlay
         }
     }
+
+    /// The file in a container's state directory where its monitor records the PID of the
+    /// container's fuse-overlayfs daemon while it runs.
+    static let fuseOverlayPIDFile = "fuse-overlayfs.pid"
 
     /// Where and how berth-init writes a container's output: docker's json-file format, one
     /// `{"log","stream","time"}` object per line, rotated as docker's `max-size` and `max-file`.
@@ -127,10 +137,12 @@ public struct ContainerRuntime: Sendable {
     }
 
     private func spawnMonitor(id: String, bundle: RuntimeBundle, dir: String, options: LaunchOptions) throws(RuntimeError) -> Launched {
+        let overlay: OverlayDriver
+        if let chosen = options.overlay { overlay = chosen } else { overlay = try OverlayDriver.fromEnvironment() }
         var plan = try LaunchPlan(id: id, bundle: bundle, stateDirectory: dir, consoleSocket: options.consoleSocket,
-                                  terminalToMonitor: options.log != nil)
+                                  terminalToMonitor: options.log != nil, overlay: overlay)
         let resources = bundle.spec.linux?.resources
-        let (cgroup, cgroupWarning) = Cgroups.manager(id: id, path: bundle.spec.linux?.cgroupsPath)
+        let (cgroup, cgroupWarning) = Cgroups.manager(id: id, path: bundle.spec.linux?.cgroupsPath, system: system)
         var launched = false
         var ownCgroup: (any CgroupManager)?
         defer { if !launched { ownCgroup?.destroy() } }
@@ -139,8 +151,8 @@ public struct ContainerRuntime: Sendable {
             // power cut) leaves its cgroup behind, empty; its state directory went with the
             // runtime directory or was just made above, so nothing else claims it: removed, and
             // made afresh. A cgroup with processes in it is another container's.
-            if cgroup.directories.contains(where: Files.exists), cgroup.processes().isEmpty { cgroup.destroy() }
-            if let used = cgroup.directories.first(where: Files.exists) {
+            if cgroup.directories.contains(where: system.exists), cgroup.processes().isEmpty { cgroup.destroy() }
+            if let used = cgroup.directories.first(where: system.exists) {
                 throw RuntimeError(.alreadyExists, id, "cgroup \(used) already exists (another container uses this cgroupsPath); set linux.cgroupsPath or delete that container")
             }
             ownCgroup = cgroup

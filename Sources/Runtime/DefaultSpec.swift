@@ -27,6 +27,8 @@ public enum DefaultSpec {
             .init(destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
             .init(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]),
             .init(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
+            // The container's own cgroups, read-only, as podman and runc's example spec have it.
+            .init(destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"]),
         ]
         let namespaces = ["pid", "network", "ipc", "uts", "mount", "cgroup", "user"].map { RuntimeSpec.Namespace(type: $0) }
         return RuntimeSpec(

@@ -30,8 +30,9 @@ struct LaunchPlan {
 
     /// `terminalToMonitor`: with `process.terminal`, the monitor itself keeps the pty master (to
     /// capture the output into the container's log) instead of a console socket's listener.
+    /// `overlay`: how an overlay root filesystem is mounted (see `OverlayDriver`).
     init(id: String, bundle: RuntimeBundle, stateDirectory: String, consoleSocket: String?,
-         terminalToMonitor: Bool = false) throws(RuntimeError) {
+         terminalToMonitor: Bool = false, overlay: OverlayDriver = .auto) throws(RuntimeError) {
         let spec = bundle.spec
         let linux = spec.linux ?? RuntimeSpec.Linux()
         guard let process = spec.process else { throw RuntimeError(.invalidConfig, id, "process is required") }
@@ -131,14 +132,18 @@ struct LaunchPlan {
                 guard options.contains(where: { $0.hasPrefix("lowerdir=") }) else {
                     throw RuntimeError(.invalidConfig, id, "mounts[\(index)]: an overlay root filesystem needs lowerdir= (and upperdir=, workdir= to be writable)")
                 }
-                config.add("rootoverlay", options.map { Self.resolveOverlayOption($0, bundle: bundle.path) }.joined(separator: ","))
+                let resolved = options.map { Self.resolveOverlayOption($0, bundle: bundle.path) }
+                config.add("rootoverlay", resolved.joined(separator: ","))
+                try addFuseOverlay(overlay, options: resolved, stateDirectory: stateDirectory, id: id)
                 continue
             }
             guard mount.destination.hasPrefix("/") else {
                 throw RuntimeError(.invalidConfig, id, "mounts[\(index)].destination must be absolute, not \"\(mount.destination)\"")
             }
             if mount.type == "cgroup" || mount.type == "cgroup2" {
-                warnings.append("mounts[\(index)]: \(mount.destination) (\(mount.type ?? "")) is not mounted yet by Berth")
+                // The container's own cgroups, whatever the host's layout: berth-init works out
+                // what to mount from /proc/self/cgroup (see mount_cgroups in berth-init.c).
+                config.add("cgroupfs", fields: [mount.destination, "\(MountOptions(mount.options ?? []).flags)"])
                 continue
             }
             let options = MountOptions(mount.options ?? [])
@@ -301,6 +306,29 @@ struct LaunchPlan {
         }
         let listed = Set(devices.map(\.path))
         for path in Self.defaultDevices where !listed.contains(path) { config.add("device", fields: [path, path]) }
+    }
+
+    /// The fuse-overlayfs fallback of an overlay root: the program, whether it is forced, and
+    /// where the monitor records the daemon's PID (for `delete`, should the monitor be killed)
+    /// and its messages.
+    private mutating func addFuseOverlay(_ driver: OverlayDriver, options: [String], stateDirectory: String, id: String) throws(RuntimeError) {
+        guard driver != .native else { return }
+        let program = Self.which("fuse-overlayfs")
+        if driver == .fuseOverlayfs {
+            guard let program else {
+                throw RuntimeError(.invalidConfig, id, "\(OverlayDriver.environmentVariable)=fuse-overlayfs, but fuse-overlayfs is not installed: install the fuse-overlayfs package or unset \(OverlayDriver.environmentVariable)")
+            }
+            config.add("fuseforce")
+            config.add("fuseoverlay", program)
+        } else if let program {
+            config.add("fuseoverlay", program)
+        } else {
+            return
+        }
+        config.add("fuseoptions", OverlayDriver.fuseOptions(options).joined(separator: ","))
+        config.add("fusepidfile", stateDirectory + "/" + ContainerRuntime.fuseOverlayPIDFile)
+        config.add("fuselog", stateDirectory + "/fuse-overlayfs.log")
+        config.add("fuseroot", stateDirectory + "/fuse-root")
     }
 
     /// Makes the directories of an overlay option absolute, relative to the bundle like root.path.

@@ -13,6 +13,8 @@ import FoundationEssentials
         #expect(spec.linux?.readonlyPaths?.contains("/proc/sys") == true)
         #expect(spec.linux?.seccomp != nil)
         #expect(Set(spec.linux?.namespaces?.map(\.type) ?? []) == ["pid", "network", "ipc", "uts", "mount", "cgroup", "user"])
+        let cgroup = spec.mounts?.first { $0.destination == "/sys/fs/cgroup" }
+        #expect(cgroup?.type == "cgroup" && cgroup?.options?.contains("ro") == true, "the container's own cgroups, read-only")
         let data = try JSONEncoder().encode(spec)
         #expect(try JSONDecoder().decode(RuntimeSpec.self, from: data) == spec)
     }

@@ -109,3 +109,63 @@ import Testing
         }
     }
 }
+
+/// How an overlay root and the cgroup mount reach berth-init.
+@Suite struct LaunchPlanOverlayTests {
+    struct Row: Sendable, CustomTestStringConvertible {
+        var driver: OverlayDriver
+        var keys: [String]
+        var testDescription: String { driver.rawValue }
+    }
+
+    static let rows: [Row] = [
+        .init(driver: .native, keys: ["rootoverlay"]),
+        .init(driver: .auto, keys: ["rootoverlay", "fuseoverlay", "fuseoptions", "fusepidfile", "fuselog", "fuseroot"]),
+        .init(driver: .fuseOverlayfs, keys: ["rootoverlay", "fuseforce", "fuseoverlay", "fuseoptions", "fusepidfile", "fuselog", "fuseroot"]),
+    ]
+
+    @Test("the overlay driver decides whether berth-init may fall back to fuse-overlayfs, which gets only the options it knows",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/fuse-overlayfs"), "fuse-overlayfs is not installed (see .ci/deps)"),
+          arguments: rows)
+    func driver(_ row: Row) throws {
+        let plans = LaunchPlanTests()
+        let (bundle, path) = try plans.bundle {
+            $0.mounts?.insert(.init(destination: "/", type: "overlay", source: "overlay",
+                                    options: ["lowerdir=lower", "upperdir=upper", "workdir=work", "index=off", "userxattr"]), at: 0)
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let plan = try LaunchPlan(id: "t", bundle: bundle, stateDirectory: "/state/t", consoleSocket: nil, overlay: row.driver)
+        let records = plans.records(plan.config)
+        let overlayKeys = records.map(\.0).filter { $0 == "rootoverlay" || $0.hasPrefix("fuse") }
+        #expect(overlayKeys == row.keys)
+        let real = bundle.path
+        if row.driver != .native {
+            #expect(records.first { $0.0 == "fuseoptions" }?.1 == "lowerdir=\(real)/lower,upperdir=\(real)/upper,workdir=\(real)/work")
+            #expect(records.first { $0.0 == "fusepidfile" }?.1 == "/state/t/fuse-overlayfs.pid")
+        }
+        #expect(records.first { $0.0 == "rootoverlay" }?.1.hasSuffix(",index=off,userxattr") == true)
+    }
+
+    @Test("BERTH_OVERLAY values parse; anything else is refused naming the variable and the choices")
+    func parse() throws {
+        #expect(try OverlayDriver.parse("") == .auto)
+        #expect(try OverlayDriver.parse("native") == .native)
+        #expect(try OverlayDriver.parse("fuse-overlayfs") == .fuseOverlayfs)
+        #expect { try OverlayDriver.parse("fuse") } throws: { error in
+            guard let error = error as? RuntimeError else { return false }
+            return error.object == "BERTH_OVERLAY" && error.message.contains("auto, native, fuse-overlayfs")
+        }
+    }
+
+    @Test("a cgroup mount becomes a cgroupfs record with its flags, in place of a warning")
+    func cgroupMount() throws {
+        let plans = LaunchPlanTests()
+        let (bundle, path) = try plans.bundle { _ in }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let plan = try LaunchPlan(id: "t", bundle: bundle, stateDirectory: "/state/t", consoleSocket: nil)
+        let record = plans.records(plan.config).first { $0.0 == "cgroupfs" }
+        // ro|nosuid|nodev|noexec|relatime, NUL-separated after the destination.
+        #expect(record?.1 == "/sys/fs/cgroup\0\(1 | 2 | 4 | 8 | (1 << 21))\0")
+        #expect(plan.warnings.isEmpty)
+    }
+}
