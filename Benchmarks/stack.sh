@@ -13,8 +13,10 @@ SIZES=${SIZES:-1 10 50}
 RUNS=${RUNS:-5}
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)"; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "run as root (the rootless path is measured by the test suite)"; exit 1; }
-swift build -c release --static-swift-stdlib >/dev/null
-BERTH=$PWD/.build/release/berth
+# SCRATCH: a build directory other than .build (a release build beside a debug one in use).
+SCRATCH=${SCRATCH:-$PWD/.build}
+swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" >/dev/null
+BERTH=$SCRATCH/release/berth
 export BERTH_DATA_DIR=$(mktemp -d /tmp/berth-bench-data.XXXX) BERTH_RUNTIME_DIR=$(mktemp -d /tmp/berth-bench-run.XXXX)
 bash Examples/images/build.sh >/dev/null
 "$BERTH" image pull oci-archive:Examples/images/busybox.tar >/dev/null

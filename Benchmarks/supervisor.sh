@@ -22,9 +22,11 @@ BUILD=${BUILD:-release}
 [ "$(id -u)" = 0 ] || { echo "run as root"; exit 1; }
 # Release builds link the Swift runtime statically, as the README builds them (see README).
 STATIC=(); [ "$BUILD" = release ] && STATIC=(--static-swift-stdlib)
-swift build -c "$BUILD" "${STATIC[@]}" --product berth >/dev/null
-swift build -c "$BUILD" "${STATIC[@]}" --product berth-init >/dev/null
-BERTH=$PWD/.build/$BUILD/berth
+# SCRATCH: a build directory other than .build (a release build beside a debug one in use).
+SCRATCH=${SCRATCH:-$PWD/.build}
+swift build -c "$BUILD" "${STATIC[@]}" --scratch-path "$SCRATCH" --product berth >/dev/null
+swift build -c "$BUILD" "${STATIC[@]}" --scratch-path "$SCRATCH" --product berth-init >/dev/null
+BERTH=$SCRATCH/$BUILD/berth
 IMAGES=${IMAGES:-/tmp/berth-engine-images}
 [ -f "$IMAGES/busybox/index.json" ] || bash Tests/ImagesTests/Fixtures/build-images.sh "$IMAGES" >/dev/null
 
