@@ -16,6 +16,8 @@ public actor ServiceSupervisor {
     private var healthTasks: [String: Task<Void, Never>] = [:]
     private var restartTasks: [String: Task<Void, Never>] = [:]
     private var exitTask: Task<Void, Never>?
+    /// Set by `shutdown`: an exit read while it awaits its components schedules no restart.
+    private var shuttingDown = false
 
     public init(actions: any SupervisorActions, components: [any SupervisedComponent] = [],
                 logger: Logger = Logger(label: "berth.supervisor"),
@@ -84,6 +86,7 @@ public actor ServiceSupervisor {
     /// Stops watching, probing and restarting; containers keep running. Hosted components are
     /// shut down.
     public func shutdown() async {
+        shuttingDown = true
         for id in tracked.keys { forget(id) }
         watcher.close()
         exitTask?.cancel()
@@ -129,6 +132,9 @@ public actor ServiceSupervisor {
     }
 
     private func considerRestart(_ container: SupervisedContainer) {
+        // An exit handled while shutdown awaited its components (actor reentrancy) must not
+        // schedule a restart that outlives this supervisor and races its replacement.
+        guard !shuttingDown else { return }
         let now = Date()
         let ranFor = (container.finishedAt ?? now).timeIntervalSince(container.startedAt ?? container.finishedAt ?? now)
         let count = container.policy.effectiveCount(container.restartCount, ranFor: ranFor)

@@ -62,8 +62,13 @@ struct LocalEngineRootlessTests {
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: area + "/host/ran") { try await Task.sleep(for: .milliseconds(50)) }
         #expect(FileManager.default.fileExists(atPath: area + "/host/ran"), "the container wrote through its bind mount")
 
-        // The monitor, running as the user, captures the container's output.
-        let log = ContainerLogReader(path: engine.locations.log(id)).readAll()
+        // The monitor, running as the user, captures the container's output. It writes the line
+        // to the log on its own schedule, possibly after the container wrote /out/ran.
+        var log = ContainerLogReader(path: engine.locations.log(id)).readAll()
+        for _ in 0..<200 where log.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            log = ContainerLogReader(path: engine.locations.log(id)).readAll()
+        }
         #expect(log.map(\.text) == ["hello from rootless\n"])
 
         try await engine.stopContainer(id: id, signal: "SIGTERM", gracePeriod: 10)
