@@ -144,7 +144,7 @@ struct OwnershipAndNamingTests {
         let walker = FileManager.default.enumerator(atPath: directory.path)
         while let relative = walker?.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: directory.appendingPathComponent(relative).path, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: directory.appendingPathComponent(relative).path, isDirectory: &isDirectory)
             if isDirectory.boolValue { try writer.addDirectory(relative) } else {
                 try writer.addFile(relative, from: directory.appendingPathComponent(relative))
             }
