@@ -275,14 +275,14 @@ public struct ImageStore: Sendable {
         }
     }
 
-    /// Runs `unpacker` as the store's isolation says: here, or in the user namespace containers
-    /// will see the layer from (only for an unpacker that restores owners there: rootless, its
-    /// default leaves owners alone, and the helper always restores them).
+    /// Runs `unpacker` where the store's isolation says: here, or in the user namespace containers
+    /// will see the layer from, where the helper always restores owners (the point of going there)
+    /// and takes only the whiteout mode from `unpacker`.
     private func unpackIsolated(_ unpacker: LayerUnpacker, archive: URL, into scratch: URL, diffID: Digest) throws(ImageError) -> UnpackReport {
         switch content.isolation {
-        case .userNamespace(let helper) where geteuid() != 0:
+        case .userNamespace(let helper):
             return try helper.unpack(archive: archive, into: scratch, expectedDiffID: diffID.description, mode: unpacker.mode)
-        case .userNamespace, .inProcess(warning: nil):
+        case .inProcess(warning: nil):
             return try unpacker.unpack(archive: archive, into: scratch, expectedDiffID: diffID)
         case .inProcess(let warning?):
             var report = try unpacker.unpack(archive: archive, into: scratch, expectedDiffID: diffID)
