@@ -1339,10 +1339,13 @@ static void record_exit(int status) {
 }
 
 int netns_holder_main(int argc, char **argv);
+int userns_exec_main(int argc, char **argv);
 
 int main(int argc, char **argv) {
     // A second role, not a container: the per-user rootless network namespace (netns-holder.c).
     if (argc > 1 && strcmp(argv[1], "netns-holder") == 0) return netns_holder_main(argc, argv);
+    // A third: one command as root of a user namespace mapped as containers are (userns-exec.c).
+    if (argc > 1 && strcmp(argv[1], "userns-exec") == 0) return userns_exec_main(argc, argv);
     // Only stdio, the configuration (3) and the report pipe (4) may cross into the container:
     // close whatever else `berth` or its caller leaked, so no host descriptor reaches it.
     if (syscall(SYS_close_range, 5U, ~0U, 0U) < 0)

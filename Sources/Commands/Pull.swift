@@ -63,7 +63,9 @@ struct Pull: AsyncParsableCommand {
                     if owners[reference] == nil { groups[policyText, default: []].append(reference) }
                     owners[reference, default: []].append(name)
                 case let archive:
-                    for record in try store.importImages(from: archive) where !quiet {
+                    let records = try store.importImages(from: archive)
+                    try unpackImported(records, in: store)
+                    for record in records where !quiet {
                         Console.out("\(name): imported \(record.reference?.description ?? record.manifest.digest.description)")
                     }
                 }

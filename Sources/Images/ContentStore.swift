@@ -17,9 +17,12 @@ import Musl
 public struct ContentStore: Sendable, Hashable {
     /// The `images` directory inside the data directory.
     public let root: URL
+    /// How layers are unpacked and unpacked trees removed (see `UnpackIsolation`).
+    public let isolation: UnpackIsolation
 
-    public init(root: URL) throws(ImageError) {
+    public init(root: URL, isolation: UnpackIsolation = .current()) throws(ImageError) {
         self.root = root
+        self.isolation = isolation
         for directory in [blobsDirectory, ingestDirectory, layersDirectory, scratchDirectory] {
             try FileSystem.makeDirectory(directory)
         }
@@ -122,9 +125,7 @@ public struct ContentStore: Sendable, Hashable {
     }
 
     public func removeLayer(_ diffID: Digest) {
-        // Layers may contain read-only directories; make them writable so removal can proceed.
-        makeTreeWritable(layerURL(diffID))
-        FileSystem.remove(layerURL(diffID))
+        removeTree(layerURL(diffID))
     }
 
     /// A fresh private directory under `tmp/`, for unpacking before publishing.
@@ -135,8 +136,19 @@ public struct ContentStore: Sendable, Hashable {
     }
 
     func discardScratch(_ url: URL) {
+        removeTree(url)
+    }
+
+    /// Removes an unpacked tree. Layers may contain read-only directories: they are made writable
+    /// first. A tree unpacked in a user namespace may hold directories owned by subordinate IDs,
+    /// which only root of such a namespace can empty: what is left goes through the helper.
+    /// Best-effort, as `FileSystem.remove`: a leftover is collected by the next prune.
+    private func removeTree(_ url: URL) {
         makeTreeWritable(url)
         FileSystem.remove(url)
+        if case .userNamespace(let helper) = isolation, FileSystem.exists(url) {
+            try? helper.removeTree(url)
+        }
     }
 
     private func makeTreeWritable(_ url: URL) {

@@ -114,14 +114,27 @@ enum FileSystem {
 /// processes never read-modify-write the image index at the same time.
 struct FileLock {
     let url: URL
+    /// Shared holders exclude only exclusive ones (see `ImageStore.withStoreAccess`).
+    var shared = false
 
     func withLock<T>(_ body: () throws(ImageError) -> T) throws(ImageError) -> T {
+        let fd = try acquire()
+        defer { close(fd) }
+        return try body()
+    }
+
+    /// Opens and locks the file; closing the descriptor releases the lock (also when the process
+    /// is killed, so a crash never leaves the store locked).
+    func acquire() throws(ImageError) -> Int32 {
         let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .io(url.path, "open lock", errno: errno) }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw .io(url.path, "flock", errno: errno) }
+        while flock(fd, shared ? LOCK_SH : LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let code = errno
+                close(fd)
+                throw .io(url.path, "flock", errno: code)
+            }
         }
-        return try body()
+        return fd
     }
 }

@@ -1,6 +1,6 @@
 /// Why an image operation failed. One error type for the module: a stable code, where it happened
 /// (an image name, a registry URL, a file, a tar entry), and a message saying what to do.
-public struct ImageError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ImageError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
     public enum Code: String, Sendable, Hashable, Codable {
         case imageNotFound          // no such image locally or in the registry
         case invalidReference       // a name or transport that does not parse

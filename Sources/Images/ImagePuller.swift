@@ -93,7 +93,13 @@ public struct ImagePuller: Sendable {
     }
 
     /// Pulls one image and names it; returns its record.
+    /// Holds the store lock shared from the first blob to the name, so a prune cannot take what
+    /// is downloaded before it is named.
     public func pull(_ reference: ImageReference, events: @escaping @Sendable (PullEvent) -> Void = { _ in }) async throws(ImageError) -> ImageRecord {
+        try await store.withSharedStoreLock { () async throws(ImageError) in try await pullLocked(reference, events: events) }
+    }
+
+    private func pullLocked(_ reference: ImageReference, events: @escaping @Sendable (PullEvent) -> Void) async throws(ImageError) -> ImageRecord {
         events(.resolving(reference))
         let client = RegistryClient(endpoint: RegistryEndpoint(registry: reference.registry, configuration: registries),
                                     credential: authFile.credential(for: reference.registry))

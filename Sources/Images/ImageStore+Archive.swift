@@ -18,29 +18,35 @@ extension ImageStore {
     /// Imports the images of an offline source and names them. Returns the records created.
     /// `platform` picks the manifest out of multi-platform indexes.
     public func importImages(from source: ImageSource, platform: Platform = .current) throws(ImageError) -> [ImageRecord] {
+        try withStoreLock(exclusive: false) { () throws(ImageError) in try importLocked(from: source, platform: platform) }
+    }
+
+    private func importLocked(from source: ImageSource, platform: Platform) throws(ImageError) -> [ImageRecord] {
         switch source {
         case .registry(let reference):
             throw ImageError(.invalidReference, reference.description, "not an archive or layout; pull it instead")
         case .ociLayout(let path, let tag):
-            return try importOCILayout(URL(fileURLWithPath: path), tag: tag, platform: platform)
+            return try importOCILayout(URL(fileURLWithPath: path), tag: tag, platform: platform, source: path)
         case .ociArchive(let path, let tag):
             return try withExtractedArchive(URL(fileURLWithPath: path)) { (directory) throws(ImageError) in
-                try importOCILayout(directory, tag: tag, platform: platform)
+                try importOCILayout(directory, tag: tag, platform: platform, source: path)
             }
         case .dockerArchive(let path):
             return try withExtractedArchive(URL(fileURLWithPath: path)) { (directory) throws(ImageError) in
-                try importDockerArchive(directory)
+                try importDockerArchive(directory, source: path)
             }
         }
     }
 
     /// `image load`: a docker-archive when the tar has `manifest.json`, else an OCI archive.
     public func load(archive: URL, platform: Platform = .current) throws(ImageError) -> [ImageRecord] {
-        try withExtractedArchive(archive) { (directory) throws(ImageError) in
-            if FileSystem.exists(directory.appendingPathComponent("manifest.json")) {
-                return try importDockerArchive(directory)
+        try withStoreLock(exclusive: false) { () throws(ImageError) in
+            try withExtractedArchive(archive) { (directory) throws(ImageError) in
+                if FileSystem.exists(directory.appendingPathComponent("manifest.json")) {
+                    return try importDockerArchive(directory, source: archive.path)
+                }
+                return try importOCILayout(directory, tag: nil, platform: platform, source: archive.path)
             }
-            return try importOCILayout(directory, tag: nil, platform: platform)
         }
     }
 
@@ -54,7 +60,7 @@ extension ImageStore {
         return try body(scratch)
     }
 
-    private func importOCILayout(_ directory: URL, tag: String?, platform: Platform) throws(ImageError) -> [ImageRecord] {
+    private func importOCILayout(_ directory: URL, tag: String?, platform: Platform, source: String) throws(ImageError) -> [ImageRecord] {
         let indexURL = directory.appendingPathComponent("index.json")
         guard FileSystem.exists(indexURL) else {
             throw ImageError(.invalidContent, directory.path, "not an OCI image layout: index.json is missing")
@@ -73,21 +79,63 @@ extension ImageStore {
         var imported: [ImageRecord] = []
         for entry in entries {
             let manifest = try copyManifest(entry, from: directory, platform: platform)
-            let reference = Self.name(of: entry, tag: tag)
+            let reference = Self.name(of: entry, tag: tag, source: source, alone: entries.count == 1)
             try self.tag(manifest, as: reference)
             imported.append(ImageRecord(reference: reference, manifest: manifest))
         }
         return imported
     }
 
-    /// The name an OCI layout entry carries: containerd's full-name annotation, else a ref.name
-    /// that is a full name. A bare tag is not a name (podman leaves such images unnamed too).
-    private static func name(of entry: Descriptor, tag: String?) -> ImageReference? {
+    /// The name an image from an OCI layout gets in the store, after podman's rules:
+    /// 1. a full name in the entry's annotations (containerd's `io.containerd.image.name`, or a
+    ///    `ref.name` that is a full name such as `example.com/app:1`);
+    /// 2. else `localhost/<source>:<tag>`, the tag being the entry's `ref.name` (the usual bare
+    ///    tag, `1.0`), else the one given (`oci:DIR:tag`), else `latest` when the layout holds
+    ///    only this image;
+    /// 3. else none: the image is listed by ID as `<none>`, as podman lists it.
+    /// `<source>` is the last component of the directory or archive path, without an archive
+    /// extension, lowercased, other characters runs made one `-` (`oci-archive:/tmp/My App.tar` →
+    /// `localhost/my-app`). Podman uses the whole path for `oci:`; one component keeps
+    /// `image ls` readable, and two directories with the same name only retag each other, which
+    /// leaves the containers of either on their own image ID.
+    static func name(of entry: Descriptor, tag: String?, source: String, alone: Bool) -> ImageReference? {
         let candidates = [entry.annotations?[Descriptor.imageNameAnnotation], entry.annotations?[Descriptor.refNameAnnotation]]
-        for case let text? in candidates where text.contains("/") || text.contains(".") {
+        for case let text? in candidates where text.contains("/") {
             if let reference = try? ImageReference(parsing: text) { return reference }
         }
-        return nil
+        let refName = entry.annotations?[Descriptor.refNameAnnotation].flatMap { isTag($0) ? $0 : nil }
+        guard let chosen = refName ?? tag.flatMap({ isTag($0) ? $0 : nil }) ?? (alone ? "latest" : nil) else { return nil }
+        return try? ImageReference(parsing: "localhost/\(repositoryName(fromPath: source)):\(chosen)")
+    }
+
+    /// A docker tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+    static func isTag(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, text.count <= 128 else { return false }
+        func word(_ c: Unicode.Scalar) -> Bool { c.isASCII && (CharacterSet.alphanumerics.contains(c) || c == "_") }
+        return word(first) && text.unicodeScalars.allSatisfy { word($0) || $0 == "." || $0 == "-" }
+    }
+
+    /// The last path component, without archive extensions, as a repository name component.
+    static func repositoryName(fromPath path: String) -> String {
+        var base = URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent.lowercased()
+        for suffix in [".tar.gz", ".tar.zst", ".tgz", ".tar", ".oci"] where base.hasSuffix(suffix) {
+            base = String(base.dropLast(suffix.count))
+            break
+        }
+        // Every run of other characters becomes one '-' between letters and digits, which
+        // ImageReference accepts whatever the run was.
+        var name = ""
+        var separated = false
+        for scalar in base.unicodeScalars {
+            guard (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") else {
+                separated = true
+                continue
+            }
+            if separated, !name.isEmpty { name.append("-") }
+            separated = false
+            name.unicodeScalars.append(scalar)
+        }
+        return name.isEmpty ? "image" : name
     }
 
     /// Copies a manifest (resolving an index to `platform`), its config and its layers into the
@@ -127,7 +175,7 @@ extension ImageStore {
         return descriptor
     }
 
-    private func importDockerArchive(_ directory: URL) throws(ImageError) -> [ImageRecord] {
+    private func importDockerArchive(_ directory: URL, source: String) throws(ImageError) -> [ImageRecord] {
         let manifestURL = directory.appendingPathComponent("manifest.json")
         let entries = try decode([DockerArchiveManifest].self, FileSystem.read(manifestURL), what: manifestURL.path)
         var imported: [ImageRecord] = []
@@ -163,7 +211,14 @@ extension ImageStore {
                 : ImageManifest(mediaType: .dockerManifest, config: Descriptor(mediaType: .dockerConfig, digest: config.digest, size: config.size),
                                 layers: layers)
             let descriptor = try content.put(try encode(manifest), mediaType: manifest.mediaType ?? .dockerManifest)
-            let names = (entry.repoTags ?? []).compactMap { try? ImageReference(parsing: $0) }
+            var names = (entry.repoTags ?? []).compactMap { try? ImageReference(parsing: $0) }
+            // Without RepoTags (`docker save IMAGE-ID`), the only image of an archive is named
+            // after it, as an OCI layout's is; one of several stays unnamed.
+            if names.isEmpty, entries.count == 1,
+               let generated = try? ImageReference(parsing: "localhost/\(Self.repositoryName(fromPath: source)):latest")
+            {
+                names = [generated]
+            }
             if names.isEmpty {
                 try tag(descriptor, as: nil)
                 imported.append(ImageRecord(reference: nil, manifest: descriptor))

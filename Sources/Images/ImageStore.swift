@@ -48,10 +48,36 @@ public struct ImageStore: Sendable {
     public let content: ContentStore
     private var indexURL: URL { content.root.appendingPathComponent("index.json") }
     private var lock: FileLock { FileLock(url: content.root.appendingPathComponent("index.lock")) }
+    /// Only a name makes content live, and a pull names its image last, once every blob is in: a
+    /// prune in between would see the new blobs and layers as garbage. So what adds content
+    /// (pull, load, import, unpack) holds this lock shared for its whole length, and what deletes
+    /// content (prune, rm) holds it exclusively. It is an flock: a killed holder releases it.
+    private var storeLock: FileLock { FileLock(url: content.root.appendingPathComponent("store.lock")) }
 
-    /// Opens (creating if needed) the store under `dataDirectory/images`.
-    public init(dataDirectory: URL) throws(ImageError) {
-        content = try ContentStore(root: dataDirectory.appendingPathComponent("images", isDirectory: true))
+    /// Opens (creating if needed) the store under `dataDirectory/images`. `isolation` says how
+    /// layers are unpacked; by default in a user namespace when rootless (see `UnpackIsolation`).
+    public init(dataDirectory: URL, isolation: UnpackIsolation = .current()) throws(ImageError) {
+        content = try ContentStore(root: dataDirectory.appendingPathComponent("images", isDirectory: true), isolation: isolation)
+    }
+
+    // MARK: the store lock
+
+    /// Runs `body` holding the store lock, shared (adding content) or exclusive (deleting it).
+    public func withStoreLock<T>(exclusive: Bool, _ body: () throws(ImageError) -> T) throws(ImageError) -> T {
+        var lock = storeLock
+        lock.shared = !exclusive
+        return try lock.withLock(body)
+    }
+
+    /// `withStoreLock(exclusive: false)` for a pull: the lock is taken on a thread of its own, as
+    /// a running prune may keep it for a while and the cooperative pool must not wait on it.
+    public func withSharedStoreLock<T: Sendable>(_ body: () async throws(ImageError) -> T) async throws(ImageError) -> T {
+        var lock = storeLock
+        lock.shared = true
+        let held = lock
+        let fd = try await ImagePuller.onOwnThread { () throws(ImageError) in try held.acquire() }
+        defer { close(fd) }
+        return try await body()
     }
 
     // MARK: reading
@@ -130,6 +156,16 @@ public struct ImageStore: Sendable {
     /// containers use: removing one of those needs `force`.
     @discardableResult
     public func remove(_ text: String, force: Bool = false, inUse: Set<Digest> = []) throws(ImageError) -> [String] {
+        try remove(text, force: force, usedBy: Dictionary(uniqueKeysWithValues: inUse.map { ($0, [String]()) }))
+    }
+
+    /// `remove` given the containers that use each image ID, so a refusal names them.
+    @discardableResult
+    public func remove(_ text: String, force: Bool = false, usedBy: [Digest: [String]]) throws(ImageError) -> [String] {
+        try withStoreLock(exclusive: true) { () throws(ImageError) in try removeLocked(text, force: force, usedBy: usedBy) }
+    }
+
+    private func removeLocked(_ text: String, force: Bool, usedBy: [Digest: [String]]) throws(ImageError) -> [String] {
         let record = try resolve(text)
         let id = try details(record).id
         var removed: [String] = []
@@ -137,8 +173,9 @@ public struct ImageStore: Sendable {
         try mutate { records throws(ImageError) in
             let sameImage = records.filter { $0.manifest.digest == record.manifest.digest }
             let removesImage = !byName || sameImage.count == 1
-            if removesImage, inUse.contains(id), !force {
-                throw ImageError(.inUse, text, "image \(id.shortID) is used by a container; remove the container first or use --force")
+            if removesImage, let containers = usedBy[id], !force {
+                let who = containers.isEmpty ? "a container" : "container " + containers.sorted().joined(separator: ", ")
+                throw ImageError(.inUse, text, "image \(text) (ID \(id.shortID)) is used by \(who): remove the container first, or use --force")
             }
             if byName {
                 records.removeAll { $0.reference == record.reference }
@@ -181,6 +218,24 @@ public struct ImageStore: Sendable {
     /// Unpacks any layer of the image not yet unpacked and returns the layer directories, base
     /// first: the overlay lower dirs (overlay wants them top first; reverse them there).
     public func unpack(_ details: ImageDetails, unpacker: LayerUnpacker = LayerUnpacker()) throws(ImageError) -> [URL] {
+        try withStoreLock(exclusive: false) { () throws(ImageError) in try unpackLocked(details, unpacker: unpacker) }
+    }
+
+    /// Unpacks the layers of `record` not yet unpacked, as a registry pull does, so an imported
+    /// image is ready to run; returns what each unpack reported (notes for the user).
+    @discardableResult
+    public func unpackLayers(of record: ImageRecord, unpacker: LayerUnpacker = LayerUnpacker()) throws(ImageError) -> [UnpackReport] {
+        let image = try details(record)
+        return try withStoreLock(exclusive: false) { () throws(ImageError) in
+            var reports: [UnpackReport] = []
+            for (layer, diffID) in zip(image.manifest.layers, image.config.rootfs.diffIDs) {
+                if let report = try unpackLayer(layer, diffID: diffID, unpacker: unpacker) { reports.append(report) }
+            }
+            return reports
+        }
+    }
+
+    private func unpackLocked(_ details: ImageDetails, unpacker: LayerUnpacker) throws(ImageError) -> [URL] {
         let diffIDs = details.config.rootfs.diffIDs
         guard diffIDs.count == details.manifest.layers.count else {
             throw ImageError(.invalidContent, details.record.manifest.digest.description,
@@ -205,7 +260,7 @@ public struct ImageStore: Sendable {
         }
         let scratch = try content.scratch("unpack")
         do throws(ImageError) {
-            let report = try unpacker.unpack(archive: content.blobURL(layer.digest), into: scratch, expectedDiffID: diffID)
+            let report = try unpackIsolated(unpacker, archive: content.blobURL(layer.digest), into: scratch, diffID: diffID)
             do throws(ImageError) {
                 try FileSystem.publish(scratch, at: content.layerURL(diffID))
             } catch {
@@ -220,6 +275,22 @@ public struct ImageStore: Sendable {
         }
     }
 
+    /// Runs `unpacker` where the store's isolation says: here, or in the user namespace containers
+    /// will see the layer from, where the helper always restores owners (the point of going there)
+    /// and takes only the whiteout mode from `unpacker`.
+    private func unpackIsolated(_ unpacker: LayerUnpacker, archive: URL, into scratch: URL, diffID: Digest) throws(ImageError) -> UnpackReport {
+        switch content.isolation {
+        case .userNamespace(let helper):
+            return try helper.unpack(archive: archive, into: scratch, expectedDiffID: diffID.description, mode: unpacker.mode)
+        case .inProcess(warning: nil):
+            return try unpacker.unpack(archive: archive, into: scratch, expectedDiffID: diffID)
+        case .inProcess(let warning?):
+            var report = try unpacker.unpack(archive: archive, into: scratch, expectedDiffID: diffID)
+            report.warnings.append(warning)
+            return report
+        }
+    }
+
     // MARK: garbage
 
     /// Removes dangling images (every unused image with `all`), then every blob and layer directory
@@ -229,6 +300,12 @@ public struct ImageStore: Sendable {
     public func prune(all: Bool = false, inUse: Set<Digest> = [],
                       temporaryFilesOlderThan age: Duration = ContentStore.temporaryFileLifetime) throws(ImageError) -> PruneReport
     {
+        try withStoreLock(exclusive: true) { () throws(ImageError) in
+            try pruneLocked(all: all, inUse: inUse, temporaryFilesOlderThan: age)
+        }
+    }
+
+    private func pruneLocked(all: Bool, inUse: Set<Digest>, temporaryFilesOlderThan age: Duration) throws(ImageError) -> PruneReport {
         var report = PruneReport()
         var kept: [ImageRecord] = []
         for record in try records() {
@@ -251,6 +328,13 @@ public struct ImageStore: Sendable {
             liveBlobs.insert(image.manifest.config.digest)
             liveBlobs.formUnion(image.manifest.layers.map(\.digest))
             liveLayers.formUnion(image.config.rootfs.diffIDs)
+        }
+        // An image removed with --force while a container still uses it has no name left, but its
+        // layers are that container's lower dirs, and its config says which they are.
+        for id in inUse where !liveBlobs.contains(id) {
+            guard let config = try? content.readJSON(ImageConfig.self, id) else { continue }
+            liveBlobs.insert(id)
+            liveLayers.formUnion(config.rootfs.diffIDs)
         }
         for blob in content.allBlobs() where !liveBlobs.contains(blob) {
             report.reclaimedBytes += FileSystem.diskUsage(content.blobURL(blob))

@@ -17,6 +17,8 @@ public struct UnpackReport: Sendable, Hashable, Codable {
     public var opaqueDirectories = 0
     /// Entries that could not be created as this user (device nodes when rootless), one line each.
     public var skipped: [String] = []
+    /// What the user should know about the whole layer (owners lost without a subordinate range).
+    public var warnings: [String] = []
     /// The digest of the uncompressed stream (the layer's diff ID).
     public var diffID: Digest?
 
@@ -153,7 +155,8 @@ private final class UnpackSession {
     let disk: OpaquePointer
     let root: String
     let unpacker: LayerUnpacker
-    let isRoot = geteuid() == 0
+    /// Device nodes need CAP_MKNOD in the initial user namespace: root outside any user namespace.
+    let canMakeDevices = geteuid() == 0 && !LayerUnpacker.insideUserNamespace
 
     init(archivePath: String, root: String, unpacker: LayerUnpacker) throws(ImageError) {
         source = try DecompressedSource(path: archivePath)
@@ -244,8 +247,8 @@ private final class UnpackSession {
         }
 
         let type = archive_entry_filetype(entry)
-        if !isRoot, type == S_IFCHR || type == S_IFBLK {
-            report.skipped.append("\(name): device node not created (needs root or a user namespace)")
+        if !canMakeDevices, type == S_IFCHR || type == S_IFBLK {
+            report.skipped.append("\(name): device node not created (only root outside a user namespace may; containers get /dev from the runtime)")
             return
         }
         try refuseSymlinks(in: parent, entry: name)
@@ -309,6 +312,14 @@ private final class UnpackSession {
 }
 
 extension LayerUnpacker {
+    /// Whether this process runs in a user namespace other than the initial one, whose uid_map is
+    /// the identity over all 2^32 - 1 IDs.
+    static let insideUserNamespace: Bool = {
+        guard let text = try? String(contentsOfFile: "/proc/self/uid_map", encoding: .utf8) else { return false }
+        let fields = text.split(whereSeparator: \.isWhitespace)
+        return fields != ["0", "0", "4294967295"]
+    }()
+
     /// Whether `path` carries overlayfs's opaque-directory marker, as the kernel (`trusted.`) or a
     /// rootless unpack (`user.`) writes it: readers of unmounted layers (`berth cp` on a stopped
     /// container) must not look below such a directory.

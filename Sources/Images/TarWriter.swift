@@ -57,8 +57,16 @@ public final class TarWriter {
         try add(name, type: S_IFDIR, mode: mode, uid: uid, gid: gid, data: nil)
     }
 
-    public func addFile(_ name: String, contents: Data, mode: UInt32 = 0o644, uid: Int64 = 0, gid: Int64 = 0) throws(ImageError) {
-        try add(name, type: S_IFREG, mode: mode, uid: uid, gid: gid, data: contents)
+    /// `xattrs` are written as pax `SCHILY.xattr` records (e.g. `security.capability`, `user.*`).
+    public func addFile(_ name: String, contents: Data, mode: UInt32 = 0o644, uid: Int64 = 0, gid: Int64 = 0,
+                        xattrs: [String: String] = [:]) throws(ImageError)
+    {
+        try add(name, type: S_IFREG, mode: mode, uid: uid, gid: gid, data: contents) { entry in
+            for (key, value) in xattrs.sorted(by: { $0.key < $1.key }) {
+                let bytes = Array(value.utf8)
+                archive_entry_xattr_add_entry(entry, key, bytes, bytes.count)
+            }
+        }
     }
 
     public func addSymlink(_ name: String, target: String) throws(ImageError) {

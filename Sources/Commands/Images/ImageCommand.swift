@@ -6,6 +6,6 @@ struct ImageCommand: AsyncParsableCommand {
         commandName: "image",
         abstract: "Manage images in Berth's local store.",
         subcommands: [ImageList.self, ImagePull.self, ImagePush.self, ImageInspect.self, ImageHistory.self,
-                      ImageTag.self, ImageRemove.self, ImagePrune.self, ImageLoad.self, ImageSave.self]
+                      ImageTag.self, ImageRemove.self, ImagePrune.self, ImageLoad.self, ImageSave.self, ImageUnpackLayer.self]
     )
 }

@@ -10,7 +10,9 @@ struct ImageLoad: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Archive to read.") var input: String
 
     func run() throws {
-        let records = try store.openStore().load(archive: URL(fileURLWithPath: input))
+        let store = try store.openStore()
+        let records = try store.load(archive: URL(fileURLWithPath: input))
+        try unpackImported(records, in: store)
         for record in records {
             print("Loaded image: \(record.reference?.description ?? record.manifest.digest.description)")
         }

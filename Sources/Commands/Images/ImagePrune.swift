@@ -10,7 +10,9 @@ struct ImagePrune: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Remove all images, not only dangling ones.") var all = false
 
     func run() throws {
-        let report = try store.openStore().prune(all: all)
+        // Images containers use, stopped ones too, keep their blobs and layers.
+        let inUse = Set(try store.containersByImage().keys)
+        let report = try store.openStore().prune(all: all, inUse: inUse)
         for image in report.removedImages { print("Deleted: \(image)") }
         print("Removed \(report.removedBlobs) blobs, \(report.removedLayers) layers and \(report.temporaryFiles.entries) temporary files; "
               + "reclaimed \(ImageFormat.size(report.reclaimedBytes))")

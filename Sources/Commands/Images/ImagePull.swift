@@ -29,7 +29,9 @@ struct ImagePull: AsyncParsableCommand {
             case .registry:
                 references.append(try puller.reference(for: image.hasPrefix("docker://") ? String(image.dropFirst(9)) : image))
             case let offline:
-                for record in try store.importImages(from: offline, platform: target) where !quiet {
+                let records = try store.importImages(from: offline, platform: target)
+                try unpackImported(records, in: store)
+                for record in records where !quiet {
                     print("Imported \(record.reference?.description ?? record.manifest.digest.description)")
                 }
             }

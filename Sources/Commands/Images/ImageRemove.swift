@@ -1,7 +1,8 @@
 import ArgumentParser
 import Images
 
-/// `berth image rm NAME…`: removes names (or whole images by ID). Blobs go at the next prune.
+/// `berth image rm NAME…`: removes names (or whole images by ID). Blobs go at the next prune. An
+/// image a container uses (any project, running or not) stays unless `--force`.
 struct ImageRemove: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove images.", aliases: ["remove", "rmi"])
 
@@ -10,12 +11,12 @@ struct ImageRemove: AsyncParsableCommand {
     @Argument(help: "Image names or IDs.") var images: [String]
 
     func run() throws {
+        let usedBy = try store.containersByImage()
         let store = try store.openStore()
-        // Containers are not known to the image store; the engine passes their image IDs once wired.
         var failures: [String] = []
         for image in images {
             do {
-                for name in try store.remove(image, force: force) { print("Untagged: \(name)") }
+                for name in try store.remove(image, force: force, usedBy: usedBy) { print("Untagged: \(name)") }
             } catch {
                 failures.append("\(error)")
             }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Images
+import OCISpec
+import StateStore
 
 /// The data-directory option every image command shares.
 struct ImageStoreOptions: ParsableArguments {
@@ -11,6 +13,35 @@ struct ImageStoreOptions: ParsableArguments {
     var dataDirectory: URL { DataDirectory.resolve(explicit: root) }
 
     func openStore() throws -> ImageStore { try ImageStore(dataDirectory: dataDirectory) }
+
+    /// The image IDs containers of every project use, with those containers' names, from the state
+    /// database beside the store (the engine keeps it in the same data directory). A stopped
+    /// container counts: starting it again needs its image's layers. No database yet: none.
+    func containersByImage() throws -> [Digest: [String]] {
+        let database = dataDirectory.appendingPathComponent("state.db").path
+        guard FileManager.default.fileExists(atPath: database) else { return [:] }
+        let state = try StateStore(path: database)
+        var users: [Digest: [String]] = [:]
+        for project in try state.projects() {
+            for container in try state.containers(project: project.name) {
+                guard let id = try? Digest(parsing: container.imageID) else { continue }
+                users[id, default: []].append(container.name)
+            }
+        }
+        return users
+    }
+}
+
+/// Unpacks imported images' layers (as a registry pull does), printing on stderr what the user
+/// should know: device nodes skipped, owners lost without a subordinate range (each once).
+func unpackImported(_ records: [ImageRecord], in store: ImageStore) throws {
+    var said = Set<String>()
+    for record in records {
+        for report in try store.unpackLayers(of: record) {
+            for note in report.skipped where said.insert(note).inserted { printError("note: \(note)") }
+            for warning in report.warnings where said.insert(warning).inserted { printError("warning: \(warning)") }
+        }
+    }
 }
 
 /// Formatting shared by the image listings: sizes as docker prints them, times relative to now.

@@ -18,6 +18,8 @@ final class PullProgressPrinter: Sendable {
         var bars: [Digest: Bar] = [:]
         var drawnLines = 0
         var lastDraw = Date.distantPast
+        /// A warning that holds for every layer (owners lost rootless) is said once.
+        var warned = Set<String>()
     }
 
     private let state = Mutex(State())
@@ -55,6 +57,7 @@ final class PullProgressPrinter: Sendable {
             if !report.skipped.isEmpty { status += " (\(report.skipped.count) entries skipped)" }
             update(digest, status: status, received: nil)
             for note in report.skipped { line("  note: \(note)") }
+            for warning in report.warnings where state.withLock({ $0.warned.insert(warning).inserted }) { line("warning: \(warning)") }
         case .pulled(let reference, let id):
             redraw(force: true)
             line("Pulled \(reference) (image ID \(id.shortID))")
