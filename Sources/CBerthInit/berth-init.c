@@ -52,6 +52,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "id-map.h"
 #include <linux/capability.h>
 
 #include "journal-writer.h"
@@ -1098,30 +1100,6 @@ static int log_wait(void) {
 
 // ---- monitor side -------------------------------------------------------------------------
 
-static int run_helper(const char *helper, pid_t pid, const char *map) {
-    char *argv[3 * 64 + 3];
-    char pidstr[32], copy[4096];
-    int n = 0;
-    snprintf(pidstr, sizeof pidstr, "%d", pid);
-    snprintf(copy, sizeof copy, "%s", map);
-    argv[n++] = (char *)helper;
-    argv[n++] = pidstr;
-    for (char *tok = strtok(copy, " \n"); tok && n < (int)(sizeof argv / sizeof argv[0]) - 1; tok = strtok(NULL, " \n"))
-        argv[n++] = tok;
-    argv[n] = NULL;
-    pid_t child = fork();
-    if (child < 0) return -1;
-    if (child == 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0) { dup2(null, 1); }
-        execv(helper, argv);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
 static void write_file(pid_t pid, const char *name, const char *text) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
@@ -1134,13 +1112,13 @@ static void write_file(pid_t pid, const char *name, const char *text) {
 static void write_id_maps(pid_t pid) {
     if (!(cfg.clone_flags & CLONE_NEWUSER)) return;
     if (cfg.uid_helper) {
-        if (run_helper(cfg.uid_helper, pid, cfg.uid_map) < 0)
+        if (run_id_map_helper(cfg.uid_helper, pid, cfg.uid_map) < 0)
             fail_to(report_fd, 1, "id maps: %s %d %s failed (check /etc/subuid)", cfg.uid_helper, pid, cfg.uid_map);
     } else if (cfg.uid_map) {
         write_file(pid, "uid_map", cfg.uid_map);
     }
     if (cfg.gid_helper) {
-        if (run_helper(cfg.gid_helper, pid, cfg.gid_map) < 0)
+        if (run_id_map_helper(cfg.gid_helper, pid, cfg.gid_map) < 0)
             fail_to(report_fd, 1, "id maps: %s %d %s failed (check /etc/subgid)", cfg.gid_helper, pid, cfg.gid_map);
     } else if (cfg.gid_map) {
         if (cfg.setgroups_deny) write_file(pid, "setgroups", "deny");

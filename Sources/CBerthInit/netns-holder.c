@@ -50,6 +50,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "id-map.h"
+
 struct holder_request { int32_t op, domain, type, protocol, pid; };
 
 static void die(int fd, const char *what) {
@@ -57,24 +59,6 @@ static void die(int fd, const char *what) {
     int n = snprintf(text, sizeof text, "netns holder: %s: %s\n", what, strerror(errno));
     if (fd >= 0 && n > 0) { ssize_t ignored = write(fd, text, (size_t)n); (void)ignored; }
     _exit(1);
-}
-
-static int run_map_helper(const char *helper, pid_t pid, const char *map) {
-    char *argv[3 * 64 + 3], pidstr[32], copy[4096];
-    int n = 0;
-    snprintf(pidstr, sizeof pidstr, "%d", pid);
-    snprintf(copy, sizeof copy, "%s", map);
-    argv[n++] = (char *)helper;
-    argv[n++] = pidstr;
-    for (char *tok = strtok(copy, " \n"); tok && n < (int)(sizeof argv / sizeof argv[0]) - 1; tok = strtok(NULL, " \n"))
-        argv[n++] = tok;
-    argv[n] = NULL;
-    pid_t child = fork();
-    if (child < 0) return -1;
-    if (child == 0) { execv(helper, argv); _exit(127); }
-    int status;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 #define MAX_BATCH 16
@@ -265,7 +249,7 @@ int netns_holder_main(int argc, char **argv) {
     close(sync[1]);
     char go;
     if (read(sync[0], &go, 1) != 1) return 1;
-    int mapped = run_map_helper(argv[4], holder, argv[6]) == 0 && run_map_helper(argv[5], holder, argv[7]) == 0;
+    int mapped = run_id_map_helper(argv[4], holder, argv[6]) == 0 && run_id_map_helper(argv[5], holder, argv[7]) == 0;
     go = mapped ? 1 : 0;
     if (write(sync[0], &go, 1) != 1 || !mapped) {
         fprintf(stderr, "netns holder: %s/%s %d failed (check /etc/subuid and /etc/subgid)\n", argv[4], argv[5], holder);

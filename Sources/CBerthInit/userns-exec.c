@@ -28,30 +28,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define USERNS_FAILURE 125 // as env(1) and podman: the helper failed, not the command
+#include "id-map.h"
 
-static int run_map_helper(const char *helper, pid_t pid, const char *map) {
-    char *argv[3 * 64 + 3];
-    char pidstr[32], copy[4096];
-    int n = 0;
-    snprintf(pidstr, sizeof pidstr, "%d", pid);
-    snprintf(copy, sizeof copy, "%s", map);
-    argv[n++] = (char *)helper;
-    argv[n++] = pidstr;
-    for (char *tok = strtok(copy, " \n"); tok && n < (int)(sizeof argv / sizeof argv[0]) - 1; tok = strtok(NULL, " \n"))
-        argv[n++] = tok;
-    argv[n] = NULL;
-    pid_t child = fork();
-    if (child < 0) return -1;
-    if (child == 0) {
-        execv(helper, argv);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(child, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
+#define USERNS_FAILURE 125 // as env(1) and podman: the helper failed, not the command
 
 static ssize_t read_retry(int fd, char *byte) {
     ssize_t n;
@@ -104,11 +83,11 @@ int userns_exec_main(int argc, char **argv) {
     close(go[0]);
     char byte;
     int mapped = read_retry(ready[0], &byte) == 1;
-    if (mapped && run_map_helper(uid_helper, child, uid_map) < 0) {
+    if (mapped && run_id_map_helper(uid_helper, child, uid_map) < 0) {
         fprintf(stderr, "userns-exec: %s %d %s failed (check /etc/subuid)\n", uid_helper, child, uid_map);
         mapped = 0;
     }
-    if (mapped && run_map_helper(gid_helper, child, gid_map) < 0) {
+    if (mapped && run_id_map_helper(gid_helper, child, gid_map) < 0) {
         fprintf(stderr, "userns-exec: %s %d %s failed (check /etc/subgid)\n", gid_helper, child, gid_map);
         mapped = 0;
     }

@@ -50,14 +50,7 @@ extension Supervise {
         } catch {
             throw CommandFailure(message: error.description)
         }
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { stop.yield(number == SIGTERM ? "SIGTERM" : "SIGINT") }
-            source.resume()
-            sources.append(source)
-        }
+        let sources = stopSignalSources { stop.yield($0) }
         defer { sources.forEach { $0.cancel() } }
 
         // At boot nothing runs yet and the first reload serves nothing; a port another process

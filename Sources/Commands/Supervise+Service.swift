@@ -60,14 +60,7 @@ extension Supervise {
         } catch {
             throw CommandFailure(message: error.description)
         }
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { event.yield(.signal(number == SIGTERM ? "SIGTERM" : "SIGINT")) }
-            source.resume()
-            sources.append(source)
-        }
+        let sources = stopSignalSources { event.yield(.signal($0)) }
         defer { sources.forEach { $0.cancel() } }
         try await supervisor.start()
         // As the project's supervisor does: start-up code pages are unmapped once settled.

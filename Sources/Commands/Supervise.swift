@@ -141,14 +141,7 @@ struct Supervise: AsyncParsableCommand {
         } catch {
             throw CommandFailure(message: error.description)
         }
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { stop.yield(number == SIGTERM ? "SIGTERM" : "SIGINT") }
-            source.resume()
-            sources.append(source)
-        }
+        let sources = stopSignalSources { stop.yield($0) }
         try await supervisor.start()
         settled()
         logger.info("supervising project \(name) (pid \(getpid()))")
@@ -183,3 +176,16 @@ private final class ReadyFlag: Sendable {
 }
 
 extension UnitReadiness: ExpressibleByArgument {}
+
+/// SIGTERM and SIGINT delivered to `handler` by name (from a dispatch source) instead of ending
+/// the process, so every supervisor mode stops in order: STOPPING=1, its components, its socket.
+/// Keep the sources for as long as the handler should run; cancel them when done.
+func stopSignalSources(_ handler: @escaping @Sendable (String) -> Void) -> [any DispatchSourceSignal] {
+    [SIGTERM, SIGINT].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number)
+        source.setEventHandler { handler(number == SIGTERM ? "SIGTERM" : "SIGINT") }
+        source.resume()
+        return source
+    }
+}

@@ -84,21 +84,10 @@ struct FileMounts {
         for file in pending {
             let arguments = [nsenter, "-t", "\(pid)", "-U", "--", "/bin/chown", "\(file.uid):\(file.gid)", file.path]
             do {
-                let errors = try Files.anonymousFile(stage: "chown")
-                defer { close(errors) }
-                let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-                defer { close(null) }
-                let child = try Spawn.spawn(nsenter, arguments: arguments,
-                                            options: .init(descriptors: [0: null, 1: null, 2: errors], environment: ["PATH=/usr/bin:/bin"]),
-                                            stage: "chown")
-                let status = try Processes.wait(child, stage: "chown")
-                guard status.shellCode == 0 else {
-                    lseek(errors, 0, SEEK_SET)
-                    var buffer = [UInt8](repeating: 0, count: 2048)
-                    let count = max(0, buffer.withUnsafeMutableBytes { read(errors, $0.baseAddress, $0.count) })
-                    let message = String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let outcome = try Spawn.runHelper(nsenter, arguments: arguments, environment: ["PATH=/usr/bin:/bin"], stage: "chown")
+                guard outcome.status.shellCode == 0 else {
                     throw EngineError(.failed, object: object,
-                                      "giving \(file.path) the owner \(file.uid):\(file.gid) in the container's user namespace: \(arguments.joined(separator: " ")): exit \(status.shellCode): \(message) (are the IDs inside this user's /etc/subuid and /etc/subgid ranges?)")
+                                      "giving \(file.path) the owner \(file.uid):\(file.gid) in the container's user namespace: \(arguments.joined(separator: " ")): exit \(outcome.status.shellCode): \(outcome.errors) (are the IDs inside this user's /etc/subuid and /etc/subgid ranges?)")
                 }
             } catch let error as SystemError {
                 throw EngineError(.failed, object: object, error.description)

@@ -71,22 +71,12 @@ enum NetworkFirewall {
         do {
             let input = try Files.anonymousFile(stage: "nft")
             defer { close(input) }
-            let errors = try Files.anonymousFile(stage: "nft")
-            defer { close(errors) }
             try Files.writeAll(input, Array(script.utf8), object: "nft script", stage: "nft")
             lseek(input, 0, SEEK_SET)
-            let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
-            defer { close(null) }
-            let pid = try Spawn.spawn(arguments[0], arguments: arguments,
-                                      options: .init(descriptors: [0: input, 1: null, 2: errors], environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]),
-                                      stage: "nft")
-            let status = try Processes.wait(pid, stage: "nft")
-            guard status.shellCode == 0 else {
-                lseek(errors, 0, SEEK_SET)
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                let count = max(0, buffer.withUnsafeMutableBytes { read(errors, $0.baseAddress, $0.count) })
-                let message = String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                throw EngineError(.failed, object: object, "\(arguments.joined(separator: " ")): exit \(status.shellCode): \(message)")
+            let outcome = try Spawn.runHelper(arguments[0], arguments: arguments, input: input,
+                                              environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], stage: "nft")
+            guard outcome.status.shellCode == 0 else {
+                throw EngineError(.failed, object: object, "\(arguments.joined(separator: " ")): exit \(outcome.status.shellCode): \(outcome.errors)")
             }
         } catch let error as SystemError {
             throw EngineError(.failed, object: object, error.description)

@@ -33,21 +33,11 @@ public final class NamespaceHolder: Sendable {
         let socketPath = directory + "/netns.sock", pidFile = directory + "/netns.pid"
         do {
             try Files.makeDirectories(directory, mode: 0o700, stage: "netns holder")
-            let errors = try Files.anonymousFile(stage: "netns holder")
-            defer { close(errors) }
-            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-            defer { close(null) }
             let arguments = [initPath, "netns-holder", socketPath, pidFile, newuidmap, newgidmap, uidMap, gidMap] + (slirp4netns.map { [$0] } ?? [])
-            let starter = try Spawn.spawn(initPath, arguments: arguments,
-                                          options: .init(descriptors: [0: null, 1: null, 2: errors], environment: []), stage: "netns holder")
-            let status = try Processes.wait(starter, stage: "netns holder")
-            guard status.shellCode == 0 else {
-                lseek(errors, 0, SEEK_SET)
-                var buffer = [UInt8](repeating: 0, count: 2048)
-                let count = max(0, buffer.withUnsafeMutableBytes { read(errors, $0.baseAddress, $0.count) })
-                let text = String(decoding: buffer[0..<count], as: UTF8.self)
+            let outcome = try Spawn.runHelper(initPath, arguments: arguments, environment: [], stage: "netns holder")
+            guard outcome.status.shellCode == 0 else {
                 throw NetworkingError(.system, object: "rootless network namespace",
-                                      "berth-init netns-holder exited \(status.shellCode): \(text.isEmpty ? "no reason given" : text)")
+                                      "berth-init netns-holder exited \(outcome.status.shellCode): \(outcome.errors.isEmpty ? "no reason given" : outcome.errors)")
             }
         } catch let error as SystemError {
             throw NetworkingError(.system, object: "rootless network namespace", error.description, errno: error.errno)
