@@ -5,7 +5,7 @@ import YAML
 
 /// `berth config`: the resolved project, as `docker compose config` prints it.
 struct Config: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "config", 
         abstract: "Parse, resolve and render the compose file in canonical format.")
 
     @OptionGroup var project: ProjectOptions

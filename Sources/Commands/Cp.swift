@@ -14,7 +14,7 @@ import Images
 /// Rootless, the owners a tar stream carries are the host's view of the container's files (its
 /// mapped IDs), not the container's own.
 struct Cp: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "cp", 
         abstract: "Copy files/folders between a service container and the local filesystem.",
         usage: "berth cp [OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n       berth cp [OPTIONS] SRC_PATH|- SERVICE:DEST_PATH")
 

@@ -7,7 +7,7 @@ import Reconciler
 /// `berth create [SERVICE…]`, as `docker compose create`: `up --no-start`: pulls what is missing,
 /// creates networks, volumes and containers, starts nothing.
 struct Create: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Creates containers for a service.")
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Creates containers for a service.")
 
     @OptionGroup var project: ProjectOptions
 

@@ -8,7 +8,7 @@ import Reconciler
 /// what the engine observes, not from the files, so a service deleted from the files since `up`
 /// is still found when `--remove-orphans` is given.
 struct Down: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop and remove containers, networks.")
+    static let configuration = CommandConfiguration(commandName: "down", abstract: "Stop and remove containers, networks.")
 
     @OptionGroup var project: ProjectOptions
 

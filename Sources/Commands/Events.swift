@@ -7,7 +7,7 @@ import StateStore
 /// interrupted. It sleeps on the state database through inotify; once a second it also looks at
 /// the containers, so a process that ended on its own shows as `die` without a supervisor.
 struct Events: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Receive real time events from containers.")
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Receive real time events from containers.")
 
     @OptionGroup var project: ProjectOptions
 

@@ -7,7 +7,7 @@ import Foundation
 /// of the service (the first, or `--index`), with this terminal's standard streams, and exits with
 /// the command's exit code. `-d` leaves it running in the background.
 struct Exec: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Execute a command in a running container.")
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Execute a command in a running container.")
 
     @OptionGroup var project: ProjectOptions
 

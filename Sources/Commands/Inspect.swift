@@ -9,7 +9,7 @@ import Foundation
 /// networks, ports and mounts. `--format` prints one line per container from a template with
 /// `{{.Path.To.Field}}` and `{{json .Path}}`, as docker's Go templates do for those forms.
 struct Inspect: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Display detailed information on service containers.")
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on service containers.")
 
     @OptionGroup var project: ProjectOptions
 

@@ -4,7 +4,7 @@ import Foundation
 /// `berth kill [SERVICE…]`, as `docker compose kill`: sends a signal (SIGKILL unless `-s`) to the
 /// running containers, without waiting for them to end.
 struct Kill: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Force stop service containers.")
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Force stop service containers.")
 
     @OptionGroup var project: ProjectOptions
 

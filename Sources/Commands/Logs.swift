@@ -6,7 +6,7 @@ import Foundation
 /// `berth logs [SERVICE…]`, as `docker compose logs`: the json-file logs of the project's
 /// containers, merged in time order, each line prefixed with its container's name.
 struct Logs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "View output from containers.")
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "View output from containers.")
 
     @OptionGroup var project: ProjectOptions
 

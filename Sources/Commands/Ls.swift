@@ -7,7 +7,7 @@ import StateStore
 /// `com.docker.compose.project.config_files` label). Projects with nothing running show only
 /// with `-a`.
 struct Ls: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List running compose projects.")
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List running compose projects.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case table, json

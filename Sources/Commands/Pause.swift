@@ -4,7 +4,7 @@ import Foundation
 /// `berth pause [SERVICE…]`, as `docker compose pause`: freezes every process of the running
 /// containers (cgroup freezer), dependents first.
 struct Pause: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Pause services.")
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Pause services.")
 
     @OptionGroup var project: ProjectOptions
 

@@ -6,7 +6,7 @@ import Foundation
 /// `berth ps [SERVICE…]`, as `docker compose ps`: the project's containers, running ones unless
 /// `--all` or `--status` asks for more, in docker compose's columns or as JSON lines.
 struct Ps: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List containers.")
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case table, json

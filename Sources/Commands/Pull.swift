@@ -9,7 +9,7 @@ import OCISpec
 /// `docker-archive:` images are imported. A service's `pull_policy` applies unless `--policy`
 /// overrides it.
 struct Pull: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Pull service images.")
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Pull service images.")
 
     @OptionGroup var project: ProjectOptions
 

@@ -12,7 +12,7 @@ import OCISpec
 /// `oci-archive:`, `docker-archive:`) are skipped, saying so. An image shared by several services
 /// is pushed once. Blobs the registry already has are not sent again.
 struct Push: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Push service images.")
+    static let configuration = CommandConfiguration(commandName: "push", abstract: "Push service images.")
 
     @OptionGroup var project: ProjectOptions
 

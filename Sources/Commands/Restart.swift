@@ -8,7 +8,7 @@ import Foundation
 /// made to the files since `up` (that is `up`'s job). A service is restarted once its
 /// `depends_on` conditions hold again (a restarted database healthy before its dependents).
 struct Restart: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Restart service containers.")
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart service containers.")
 
     @OptionGroup var project: ProjectOptions
 

@@ -6,7 +6,7 @@ import Foundation
 /// stops running ones first), asking first unless `-f`. Anonymous volumes go with `-v`. Running
 /// containers are left alone, as compose leaves them.
 struct Rm: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Removes stopped service containers.")
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Removes stopped service containers.")
 
     @OptionGroup var project: ProjectOptionsForRm
 

@@ -10,7 +10,7 @@ import Reconciler
 /// `down` leave alone), its dependencies started first. Attached, it reads berth's stdin, writes
 /// to its stdout and stderr, and berth exits with the container's exit code.
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a one-off command on a service.")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a one-off command on a service.")
 
     @OptionGroup var project: ProjectOptions
 

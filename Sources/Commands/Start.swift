@@ -6,7 +6,7 @@ import Foundation
 /// once its `depends_on` conditions hold. Creates nothing: a service without a container is an
 /// error that points at `up`.
 struct Start: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start services.")
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start services.")
 
     @OptionGroup var project: ProjectOptions
 

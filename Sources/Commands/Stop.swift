@@ -5,7 +5,7 @@ import Foundation
 /// first, each with its service's `stop_signal` and `stop_grace_period` (`-t` overrides the
 /// latter). Stopped containers stay, for `start`.
 struct Stop: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop services.")
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop services.")
 
     @OptionGroup var project: ProjectOptions
 

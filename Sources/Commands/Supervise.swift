@@ -19,7 +19,7 @@ import Synchronization
 /// which hosts the DNS servers and published ports and nothing else
 /// (`Supervise+NetworkServices.swift`).
 struct Supervise: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "supervise", 
         abstract: "Supervise a project's containers: restart policies, health checks (started by up).",
         shouldDisplay: false)
 

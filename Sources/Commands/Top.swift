@@ -5,7 +5,7 @@ import Foundation
 /// processes in `ps -ef`'s columns (UID PID PPID C STIME TTY TIME CMD), host PIDs, read from
 /// /proc as docker reads them.
 struct Top: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Display the running processes.")
+    static let configuration = CommandConfiguration(commandName: "top", abstract: "Display the running processes.")
 
     @OptionGroup var project: ProjectOptions
 

@@ -4,7 +4,7 @@ import Foundation
 /// `berth unpause [SERVICE…]`, as `docker compose unpause`: thaws the paused containers,
 /// dependencies first.
 struct Unpause: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Unpause services.")
+    static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Unpause services.")
 
     @OptionGroup var project: ProjectOptions
 

@@ -9,7 +9,7 @@ import Reconciler
 /// with the desired state, apply it. The plan is computed and applied under the project lock so
 /// two commands on one project never interleave.
 struct Up: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create and start containers.")
+    static let configuration = CommandConfiguration(commandName: "up", abstract: "Create and start containers.")
 
     @OptionGroup var project: ProjectOptions
 

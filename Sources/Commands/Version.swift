@@ -1,7 +1,7 @@
 import ArgumentParser
 
 struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the Berth version information.")
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Show the Berth version information.")
 
     @Option(name: .shortAndLong, help: "Format the output: pretty or json.")
     var format: String = "pretty"

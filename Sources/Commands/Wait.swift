@@ -6,7 +6,7 @@ import Reconciler
 /// has stopped, printing `container "<id>" exited with status code N` for each, and exits with
 /// the last code. `--down-project` takes the project down afterwards.
 struct Wait: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Block until containers of all (or specified) services stop.")
+    static let configuration = CommandConfiguration(commandName: "wait", abstract: "Block until containers of all (or specified) services stop.")
 
     @OptionGroup var project: ProjectOptions
 
