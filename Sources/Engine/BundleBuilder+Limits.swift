@@ -10,8 +10,8 @@ extension BundleBuilder {
     func applyResources(_ oci: inout RuntimeSpec) throws(EngineError) {
         let wanted = spec.resources
         var resources = RuntimeSpec.Resources()
-        if wanted.memoryBytes != nil || wanted.memorySwapBytes != nil {
-            resources.memory = .init(limit: wanted.memoryBytes, swap: wanted.memorySwapBytes)
+        if wanted.memoryBytes != nil || wanted.memorySwapBytes != nil || wanted.memoryReservationBytes != nil {
+            resources.memory = .init(limit: wanted.memoryBytes, reservation: wanted.memoryReservationBytes, swap: wanted.memorySwapBytes)
         }
         if wanted.cpus != nil || wanted.cpuShares != nil || wanted.cpuset != nil {
             let period: UInt64 = 100_000
@@ -34,8 +34,6 @@ extension BundleBuilder {
             rlimits.append(.init(type: type, soft: UInt64(max(0, limit.soft)), hard: UInt64(max(0, limit.hard))))
         }
         oci.process?.rlimits = rlimits
-        // What the runtime cannot apply yet is refused rather than dropped.
-        if wanted.memoryReservationBytes != nil { try refuse("mem_reservation") }
         if let adjustment = wanted.oomScoreAdj {
             guard (-1000...1000).contains(adjustment) else {
                 throw EngineError(.invalidState, object: "container \(spec.name)", "oom_score_adj \(adjustment) is outside -1000…1000")

@@ -222,9 +222,13 @@ public struct RuntimeSpec: Sendable, Hashable, Codable {
 
         public struct Memory: Sendable, Hashable, Codable {
             public var limit: Int64?
+            /// A soft limit: memory the kernel reclaims from this cgroup last under pressure
+            /// (v1 `memory.soft_limit_in_bytes`, v2 `memory.low`).
+            public var reservation: Int64?
             public var swap: Int64?
-            public init(limit: Int64? = nil, swap: Int64? = nil) {
+            public init(limit: Int64? = nil, reservation: Int64? = nil, swap: Int64? = nil) {
                 self.limit = limit
+                self.reservation = reservation
                 self.swap = swap
             }
         }

@@ -223,6 +223,7 @@ struct CgroupV1: CgroupManager {
             try Cgroups.write(value, to: dir(controller) + "/" + file, id: id, system: system)
         }
         if let limit = resources.memory?.limit { try write("\(limit)", "memory", "memory.limit_in_bytes") }
+        if let reservation = resources.memory?.reservation { try write("\(reservation)", "memory", "memory.soft_limit_in_bytes") }
         if let swap = resources.memory?.swap {
             if system.exists(dir("memory") + "/memory.memsw.limit_in_bytes") { try write("\(swap)", "memory", "memory.memsw.limit_in_bytes") }
             else { warnings.append("linux.resources.memory.swap: swap accounting is off on this host (memory.memsw); not applied") }
@@ -320,6 +321,7 @@ struct CgroupV2: CgroupManager {
             }
         }
         if let limit = resources.memory?.limit { try set("memory.max", "\(limit)", "memory.limit") }
+        if let reservation = resources.memory?.reservation { try set("memory.low", "\(reservation)", "memory.reservation") }
         if let swap = resources.memory?.swap {
             let limit = resources.memory?.limit ?? 0
             try set("memory.swap.max", swap < 0 ? "max" : "\(max(0, swap - limit))", "memory.swap")

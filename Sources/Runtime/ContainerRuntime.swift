@@ -267,6 +267,7 @@ public struct ContainerRuntime: Sendable {
     static func limitNames(_ resources: RuntimeSpec.Resources) -> [String] {
         var names: [String] = []
         if resources.memory?.limit != nil { names.append("memory.limit") }
+        if resources.memory?.reservation != nil { names.append("memory.reservation") }
         if resources.memory?.swap != nil { names.append("memory.swap") }
         if resources.cpu?.shares != nil { names.append("cpu.shares") }
         if resources.cpu?.quota != nil { names.append("cpu.quota") }

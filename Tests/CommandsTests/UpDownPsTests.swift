@@ -239,13 +239,13 @@ struct UpDownPsTests {
     func failureNamesService() throws {
         let stack = try Stack()
         var yaml = try String(contentsOfFile: stack.directory + "/compose.yaml", encoding: .utf8)
-        yaml = yaml.replacingOccurrences(of: "    depends_on: [db]\n", with: "    mem_reservation: 64m\n")
+        yaml = yaml.replacingOccurrences(of: "    depends_on: [db]\n", with: "    userns_mode: keep-id\n")
         try Data(yaml.utf8).write(to: URL(fileURLWithPath: stack.directory + "/compose.yaml"))
         let up = try stack.run(["up", "-d"])
         #expect(up.status == 1)
         #expect(up.stdout.contains("✘ Container \(stack.project)-web-1  Error"), "\(up.stdout)")
         #expect(up.stderr.hasPrefix("error: service web: "), "\(up.stderr)")
-        #expect(up.stderr.contains("mem_reservation"), "\(up.stderr)")
+        #expect(up.stderr.contains("userns_mode"), "\(up.stderr)")
         #expect(!up.stderr.contains("berth.reconciler"), "the reconciler's log stays quiet: \(up.stderr)")
         #expect(try stack.containers()["\(stack.project)-db-1"]?.State == "running")
     }

@@ -69,6 +69,7 @@ struct BundleBuilderTests {
         let oci = try Self.make {
             $0.resources.cpus = 1.5
             $0.resources.memoryBytes = 64 << 20
+            $0.resources.memoryReservationBytes = 32 << 20
             $0.resources.pidsLimit = 100
             $0.resources.shmSizeBytes = 1 << 20
             $0.resources.ulimits = ["nofile": .init(soft: 2048, hard: 4096)]
@@ -78,6 +79,7 @@ struct BundleBuilderTests {
         #expect(oci.linux?.resources?.cpu?.quota == 150_000)
         #expect(oci.linux?.resources?.cpu?.period == 100_000)
         #expect(oci.linux?.resources?.memory?.limit == 64 << 20)
+        #expect(oci.linux?.resources?.memory?.reservation == 32 << 20, "mem_reservation is the soft limit")
         #expect(oci.linux?.resources?.pids?.limit == 100)
         #expect(oci.mounts?.first { $0.destination == "/dev/shm" }?.options?.contains("size=1048576") == true)
         #expect(oci.process?.rlimits == [.init(type: "RLIMIT_NOFILE", soft: 2048, hard: 4096)])
@@ -101,7 +103,6 @@ struct BundleBuilderTests {
     }
 
     static let refused: [(String, @Sendable (inout ContainerSpec) -> Void)] = [
-        ("mem_reservation", { $0.resources.memoryReservationBytes = 1 }),
         ("security_opt", { $0.security.securityOpt = ["apparmor=custom"] }),
         ("userns_mode", { $0.namespaces.userns = "keep-id" }),
         ("group_add", { $0.groupAdd = ["wheel"] }),

@@ -115,11 +115,11 @@ import Testing
         let system = Self.hybridHost()
         let manager = try #require(Cgroups.manager(id: "c1", path: "/b/c1", system: system, euid: 0).manager)
         for directory in manager.directories { system.addDirectory(directory) }
-        for file in ["memory/b/c1/memory.limit_in_bytes", "cpu,cpuacct/b/c1/cpu.shares", "pids/b/c1/pids.max",
+        for file in ["memory/b/c1/memory.limit_in_bytes", "memory/b/c1/memory.soft_limit_in_bytes", "cpu,cpuacct/b/c1/cpu.shares", "pids/b/c1/pids.max",
                      "cpuset/b/cpuset.cpus", "cpuset/b/cpuset.mems", "cpuset/b/c1/cpuset.cpus", "cpuset/b/c1/cpuset.mems"] {
             system.addFile("/sys/fs/cgroup/" + file, "")
         }
-        let warnings = try manager.create(.init(memory: .init(limit: 1 << 20), cpu: .init(shares: 512), pids: .init(limit: 5)))
+        let warnings = try manager.create(.init(memory: .init(limit: 1 << 20, reservation: 1 << 19), cpu: .init(shares: 512), pids: .init(limit: 5)))
         #expect(warnings.isEmpty)
         let writes = system.changes.compactMap { call -> String? in
             if case .write(let path, let value) = call { return "\(path)=\(value)" }
@@ -129,6 +129,7 @@ import Testing
             "/sys/fs/cgroup/cpuset/b/cpuset.cpus=0-1", "/sys/fs/cgroup/cpuset/b/cpuset.mems=0",
             "/sys/fs/cgroup/cpuset/b/c1/cpuset.cpus=0-1", "/sys/fs/cgroup/cpuset/b/c1/cpuset.mems=0",
             "/sys/fs/cgroup/memory/b/c1/memory.limit_in_bytes=1048576",
+            "/sys/fs/cgroup/memory/b/c1/memory.soft_limit_in_bytes=524288",
             "/sys/fs/cgroup/cpu,cpuacct/b/c1/cpu.shares=512",
             "/sys/fs/cgroup/pids/b/c1/pids.max=5",
         ])

@@ -27,7 +27,7 @@ struct ContainerResourcesTests {
         try area.edit {
             $0.process?.args = ["sh", "-c", "sleep 60 & sleep 60 & wait"]
             $0.linux?.cgroupsPath = nil  // the default /berth/<id>
-            $0.linux?.resources = .init(memory: .init(limit: 64 << 20), cpu: .init(shares: 512, quota: 50000, period: 100000),
+            $0.linux?.resources = .init(memory: .init(limit: 64 << 20, reservation: 32 << 20), cpu: .init(shares: 512, quota: 50000, period: 100000),
                                         pids: .init(limit: 20))
         }
         let mountsBefore = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
@@ -36,6 +36,7 @@ struct ContainerResourcesTests {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!cgroupDirectories(id).isEmpty)
         #expect(cgroupValue(id, v1: "memory", "memory.limit_in_bytes", v2: "memory.max") == "\(64 << 20)")
+        #expect(cgroupValue(id, v1: "memory", "memory.soft_limit_in_bytes", v2: "memory.low") == "\(32 << 20)")
         #expect(cgroupValue(id, v1: "pids", "pids.max", v2: "pids.max") == "20")
         #expect(cgroupValue(id, v1: "cpu", "cpu.cfs_quota_us", v2: "cpu.max")?.hasPrefix("50000") == true)
 
