@@ -10,7 +10,7 @@ public struct BerthCommand: ParsableCommand {
         subcommands: [Config.self, Pull.self, Push.self, Up.self, Down.self, Ps.self, Logs.self, Run.self, PortCommand.self, Version.self,
                       Create.self, Start.self, Stop.self, Restart.self, Kill.self, Rm.self, Pause.self, Unpause.self,
                       Exec.self, Top.self, Ls.self, Wait.self, Events.self, Cp.self, Inspect.self,
-                      ImageCommand.self, ImagesShortcut.self, Login.self, Logout.self, SystemCommand.self,
+                      ImageCommand.self, ProjectImages.self, Login.self, Logout.self, SystemCommand.self,
                       RuntimeCommand.self, SystemdCommand.self, Supervise.self]
     )
 

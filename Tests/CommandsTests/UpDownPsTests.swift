@@ -191,6 +191,21 @@ struct UpDownPsTests {
             #expect(line.contains("   Up"), "\(ps.stdout)")
         }
 
+        // `images`, as docker compose's: the image each container uses, by its name in the store.
+        let images = try stack.run(["images"])
+        #expect(images.status == 0, "\(images.stderr)")
+        let imageLines = images.stdout.split(separator: "\n").map(String.init)
+        #expect(imageLines.first?.hasPrefix("CONTAINER") == true && imageLines.first?.contains("IMAGE ID") == true, "\(images.stdout)")
+        #expect(imageLines.count == 3, "\(images.stdout)")
+        for (line, service) in zip(imageLines.dropFirst(), ["db", "web"]) {
+            #expect(line.hasPrefix("\(stack.project)-\(service)-1 ") && line.contains("busybox"), "\(images.stdout)")
+        }
+        let onlyWeb = try stack.run(["images", "--format", "json", "web"])
+        let webRows = try JSONSerialization.jsonObject(with: Data(onlyWeb.stdout.utf8)) as? [[String: Any]]
+        #expect(webRows?.compactMap { $0["ContainerName"] as? String } == ["\(stack.project)-web-1"], "\(onlyWeb.stdout)")
+        #expect((webRows?.first?["ID"] as? String)?.hasPrefix("sha256:") == true, "\(onlyWeb.stdout)")
+        #expect(try stack.run(["images", "nope"]).stderr.contains("no such service: nope"))
+
         let before = try stack.containers()
         #expect(before.values.map(\.State).sorted() == ["running", "running"], "\(before)")
         let again = try stack.run(["up", "-d"])

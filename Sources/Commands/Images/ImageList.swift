@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Images
 
-/// `berth image ls` (and `berth images`): one row per name, dangling images as `<none>`.
+/// `berth image ls`: one row per name, dangling images as `<none>`. (`berth images` is compose's:
+/// the images the project's containers use, `ProjectImages`.)
 struct ImageList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List images.", aliases: ["list"])
 
@@ -39,22 +40,4 @@ struct ImageList: AsyncParsableCommand {
              ImageFormat.size(details.size)]
         }))
     }
-}
-
-/// `berth images`: docker's spelling of `berth image ls`.
-struct ImagesShortcut: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "images", abstract: "List images (same as `berth image ls`).")
-
-    @OptionGroup var list: ImageListOptions
-
-    func run() throws {
-        try ImageList.render(store: list.store, quiet: list.quiet, noTrunc: list.noTrunc, format: list.format)
-    }
-}
-
-struct ImageListOptions: ParsableArguments {
-    @OptionGroup var store: ImageStoreOptions
-    @Flag(name: .shortAndLong, help: "Show only image IDs.") var quiet = false
-    @Flag(name: .long, help: "Show full image IDs.") var noTrunc = false
-    @Option(name: .long, help: "Output format: table or json.") var format = "table"
 }
