@@ -24,6 +24,9 @@ struct Down: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Remove images used by services: \"local\" (those without a custom tag) or \"all\".", valueName: "type"))
     var rmi: String?
 
+    @Argument(help: "Services to stop and remove (default: the whole project, with its networks).")
+    var serviceNames: [String] = []
+
     func validate() throws {
         if let rmi, DownOptions.RemoveImages(rawValue: rmi) == nil || rmi == "none" {
             throw ValidationError("--rmi must be \"local\" or \"all\"")
@@ -42,8 +45,13 @@ struct Down: AsyncParsableCommand {
         options.removeOrphans = removeOrphans
         options.removeImages = rmi.flatMap(DownOptions.RemoveImages.init(rawValue:)) ?? .none
         options.timeout = timeout.map(Double.init)
+        options.services = Set(serviceNames)
         let desired = try EngineSession.desired(loaded)
         let observed = try await session.observe(project: loaded.name)
+        let known = Set(loaded.services.keys).union(observed.containers.compactMap(\.service))
+        if let unknown = serviceNames.first(where: { !known.contains($0) }) {
+            throw CommandFailure(message: "no such service: \(unknown)")
+        }
         let plan = Planner.down(observed: observed, desired: desired, options: options)
         for warning in plan.warnings { Console.warn("\(warning.object): \(warning.message)") }
         try await session.apply(plan, desired: desired, observed: observed, parallelism: 4)

@@ -14,6 +14,9 @@ public struct DownOptions: Sendable, Hashable, Codable {
     public var removeOrphans = false
     /// `-t`.
     public var timeout: Double?
+    /// `down SERVICE…`: only these services' containers; the project's networks, volumes and
+    /// images go only once no other container of the project is left. Empty: the whole project.
+    public var services: Set<String> = []
 
     public init() {}
 }

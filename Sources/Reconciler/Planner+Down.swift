@@ -28,7 +28,10 @@ extension Planner {
             return ra != rb ? ra < rb : replicaOrder(a, b)
         }
         var removing = Set<String>()
-        for container in sorted {
+        let chosen = { (container: ObservedContainer) in
+            options.services.isEmpty || options.services.contains(container.service ?? container.name)
+        }
+        for container in sorted where chosen(container) {
             let ref = reference(to: container)
             let isOrphan = container.isOneoff || (known.map { !$0.contains(ref.service) } ?? false)
             if isOrphan && !options.removeOrphans {
@@ -48,6 +51,9 @@ extension Planner {
             plan.waitsFor[name] = dependencies.filter { $0.value.contains(name) && removing.contains($0.key) && $0.key != name }
                 .map(\.key).sorted()
         }
+
+        // `down web` while db stays: what the project shares stays with it.
+        if containers.contains(where: { !chosen($0) }) { return plan }
 
         let externalNetworks = Set((desired?.project.networks ?? [:]).filter { $0.value.external == true }
             .map { desired?.networkName($0.key) ?? $0.key })

@@ -214,6 +214,14 @@ struct UpDownPsTests {
         #expect(try stack.containers().mapValues(\.ID) == before.mapValues(\.ID))
         #expect(try stack.run(["ps", "-q"]).stdout.split(separator: "\n").sorted() == before.values.map { Substring($0.ID) }.sorted())
         #expect(try stack.run(["ps", "--services"]).stdout == "db\nweb\n")
+
+        // `down SERVICE`, as compose 2.20+: only web goes; db and the project's network stay.
+        let unknown = try stack.run(["down", "nope"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no such service: nope"), "\(unknown.stderr)")
+        let downWeb = try stack.run(["down", "web"])
+        #expect(downWeb.status == 0, "\(downWeb.stderr)")
+        #expect(try stack.containers().mapValues(\.State) == ["\(stack.project)-db-1": "running"])
+        #expect(!downWeb.stdout.contains("Network"), "\(downWeb.stdout)")
     }
 
     @Test("changing one service's environment recreates that service only")

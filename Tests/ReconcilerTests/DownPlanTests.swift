@@ -20,6 +20,21 @@ import Testing
         #expect(plan.waitsFor == ["db": ["web", "worker"], "web": [], "worker": []])
     }
 
+    @Test("down SERVICE removes only those services' containers; networks and volumes go with the last container")
+    func someServices() throws {
+        let observed = try Fixture.running(Self.project)
+        let desired = try Fixture.desired(Self.project)
+        var options = DownOptions()
+        options.removeVolumes = true
+        options.services = ["web", "worker"]
+        let plan = Planner.down(observed: observed, desired: desired, options: options)
+        #expect(plan.summary == ["remove worker-1: down", "remove web-1: down"])
+        options.services = ["web", "worker", "db"]
+        let all = Planner.down(observed: observed, desired: desired, options: options)
+        #expect(all.summary == ["remove worker-1: down", "remove web-1: down", "remove db-1: down",
+                                "remove network demo_default: down", "remove volume demo_data: down -v"])
+    }
+
     @Test("without compose files the order comes from the depends_on labels")
     func orderFromLabels() throws {
         let observed = try Fixture.running(Self.project)
